@@ -1,0 +1,3 @@
+"""WebSocket routes, mounted under /ws/ by project/asgi.py."""
+
+websocket_urlpatterns = []

@@ -1,0 +1,46 @@
+"""Error pages that must render while the database, cache or session store is down.
+
+They are rendered without the request (no context processors), so that rendering them cannot
+touch the session or the user, which may be exactly what is unavailable.
+"""
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError
+from django.template.loader import render_to_string
+from redis.exceptions import RedisError
+
+from project.session_backends.cache import SessionStoreUnavailable
+
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_service(exc):
+    """Name the backing service behind ``exc`` ("session store", "cache", "database"), or None.
+
+    These are failures of a service the page depends on, not bugs: the right answer is 503.
+    """
+    if isinstance(exc, SessionStoreUnavailable):
+        return "session store"
+    if isinstance(exc, RedisError):
+        return "cache"
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return "database"
+    return None
+
+
+def service_unavailable_response(service):
+    """A 503 page naming the unavailable ``service``, with a ``Retry-After`` header."""
+    body = render_to_string("503.html", {"service": service})
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request, template_name="500.html"):
+    """``handler500``: a 503 page when the cause was an unavailable service, else a 500 page."""
+    service = unavailable_service(sys.exc_info()[1])
+    if service is not None:
+        return service_unavailable_response(service)
+    return HttpResponseServerError(render_to_string(template_name))

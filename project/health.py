@@ -1,0 +1,93 @@
+"""Reads of the backing services' state: the /healthz checks and the start-up banner."""
+
+import asyncio
+import logging
+import uuid
+from urllib.parse import urlsplit
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+# Each check gets this long; the connect timeouts in settings are shorter, so a stopped service
+# normally fails its check well before this.
+CHECK_TIMEOUT_SECONDS = 2.5
+
+
+def _check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _check_cache():
+    key = f"healthz:{uuid.uuid4().hex}"
+    cache.set(key, "ok", timeout=10)
+    if cache.get(key) != "ok":
+        raise RuntimeError("the cache did not return what was just stored")
+    cache.delete(key)
+
+
+async def _check_channel_layer():
+    layer = get_channel_layer()
+    channel = await layer.new_channel("healthz.")
+    await layer.send(channel, {"type": "healthz.ping"})
+    message = await layer.receive(channel)
+    if message.get("type") != "healthz.ping":
+        raise RuntimeError("the channel layer returned a different message")
+
+
+CHECKS = {
+    # The database check must run on the thread that owns the request's connection.
+    "database": sync_to_async(_check_database, thread_sensitive=True),
+    "cache": sync_to_async(_check_cache, thread_sensitive=False),
+    "channel_layer": _check_channel_layer,
+}
+
+
+async def _run_check(name, check):
+    try:
+        await asyncio.wait_for(check(), timeout=CHECK_TIMEOUT_SECONDS)
+    except Exception as exc:  # every failure is reported, by its class only (no secrets)
+        error = "Timeout" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__
+        logger.warning("health check %s failed: %s", name, error)
+        return f"error: {error}"
+    return "ok"
+
+
+async def check_services():
+    """Check the database, cache and channel layer concurrently: ``{name: "ok" | "error: X"}``."""
+    results = await asyncio.gather(*(_run_check(name, check) for name, check in CHECKS.items()))
+    return dict(zip(CHECKS, results, strict=True))
+
+
+def _without_credentials(url):
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return parts._replace(netloc=host).geturl()
+
+
+def describe_backends():
+    """One line naming the database, session store and channel layer in use."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("mysql"):
+        database = f"MySQL {db['NAME']} at {db.get('HOST') or 'localhost'}:{db.get('PORT') or 3306}"
+    else:
+        database = f"SQLite {db['NAME']} (embedded default: DATABASE_URL is not set)"
+    if settings.REDIS_URL:
+        redis = _without_credentials(settings.REDIS_URL)
+        cache_name = f"Redis {redis}"
+        layer = f"Redis {redis}"
+    else:
+        cache_name = "local memory (embedded default: REDIS_URL is not set)"
+        layer = "in-memory (embedded default: REDIS_URL is not set; one process only)"
+    session = f"{settings.SESSION_BACKEND}"
+    if settings.SESSION_BACKEND in ("cache", "cached_db"):
+        session += f" in {cache_name}"
+    return f"database: {database}; sessions: {session}; channel layer: {layer}"

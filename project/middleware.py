@@ -1,0 +1,31 @@
+"""Middleware that turns an unreachable backing service into a readable 503 page."""
+
+import logging
+
+from project.errors import service_unavailable_response, unavailable_service
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceUnavailableMiddleware:
+    """Answer 503 with a plain page when the session store, cache or database is down.
+
+    Exceptions raised while the view runs or its template renders (which is where a lazy session
+    or user is loaded) reach ``process_exception``; anything later falls to ``handler500``, which
+    makes the same distinction.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        service = unavailable_service(exception)
+        if service is None:
+            return None
+        logger.warning(
+            "%s unavailable while serving %s: %s", service, request.path, type(exception).__name__
+        )
+        return service_unavailable_response(service)

@@ -1,0 +1,257 @@
+"""Settings for the whole project, read from the environment in this one module.
+
+Every variable is listed in README.md. Without ``DATABASE_URL`` and ``REDIS_URL`` the project runs
+on embedded defaults (SQLite, local-memory cache, in-memory channel layer); with them, on MySQL
+(MariaDB) and Redis. With ``DEBUG`` off nothing secret has a default: start-up refuses instead.
+"""
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from project.env import StrictEnv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = StrictEnv()
+
+# ------------------------------------------------------------------------------------------------
+# General
+# ------------------------------------------------------------------------------------------------
+DEBUG = env.bool("DEBUG", default=False)
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-local-development-only")
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off. For local development set DEBUG=1 "
+            "(make run does); in production generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
+
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+)
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must be set when DEBUG is off, e.g. ALLOWED_HOSTS=chat.example.com"
+    )
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+ASGI_APPLICATION = "project.asgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ------------------------------------------------------------------------------------------------
+# Applications and middleware
+# ------------------------------------------------------------------------------------------------
+DJANGO_APPS = [
+    # daphne first: its runserver serves HTTP and WebSockets.
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+THIRD_PARTY_APPS = ["channels"]
+LOCAL_APPS = ["project.apps.ProjectConfig", "accounts", "chat"]
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "project.middleware.ServiceUnavailableMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# ------------------------------------------------------------------------------------------------
+# Database: MySQL (MariaDB) from DATABASE_URL, SQLite as the embedded default
+# ------------------------------------------------------------------------------------------------
+_database = env.url_or_none("DATABASE_URL", env.db_url)
+if _database is None:
+    _database = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
+    }
+elif _database.get("ENGINE") == "django.db.backends.mysql":
+    _database.setdefault("OPTIONS", {}).update(
+        {
+            "charset": "utf8mb4",
+            "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
+            "isolation_level": "read committed",
+            # A stopped server must fail a request (and /healthz) fast, not after minutes.
+            "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=2),
+        }
+    )
+    _database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+elif _database.get("ENGINE") != "django.db.backends.sqlite3":
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a mysql:// or sqlite:// URL, "
+        f"e.g. mysql://chat:chat@127.0.0.1:3306/chatdb (got engine {_database.get('ENGINE')!r})"
+    )
+_database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+_database["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _database}
+
+# ------------------------------------------------------------------------------------------------
+# Redis: cache, sessions and channel layer from REDIS_URL; in-process defaults without it
+# ------------------------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="").strip()
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"REDIS_URL must start with redis://, rediss:// or unix://, got {REDIS_URL!r}"
+    )
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="chat"),
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            },
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                        # Longer than channels-redis's 5 s blocking receive (BZPOPMIN): with
+                        # redis-py's default of 5 s, idle consumers die with 1011.
+                        "socket_timeout": env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=15.0),
+                    }
+                ],
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi"),
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# ------------------------------------------------------------------------------------------------
+# Sessions: SESSION_BACKEND is the counterpart of Flask-Session's SESSION_TYPE
+# ------------------------------------------------------------------------------------------------
+SESSION_ENGINES = {
+    # Django's cache store hides Redis errors on load (users silently look logged out); this
+    # one reports them, so the visitor gets a 503 page instead.
+    "cache": "project.session_backends.cache",
+    "cached_db": "django.contrib.sessions.backends.cached_db",
+    "db": "django.contrib.sessions.backends.db",
+    "file": "django.contrib.sessions.backends.file",
+    "signed_cookies": "django.contrib.sessions.backends.signed_cookies",
+}
+SESSION_BACKEND = env.choice("SESSION_BACKEND", list(SESSION_ENGINES), default="cache")
+SESSION_ENGINE = SESSION_ENGINES[SESSION_BACKEND]
+SESSION_CACHE_ALIAS = "default"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
+if SESSION_BACKEND == "file":
+    SESSION_FILE_PATH = env.str("SESSION_FILE_PATH", default=str(BASE_DIR / "sessions"))
+    Path(SESSION_FILE_PATH).mkdir(parents=True, exist_ok=True)
+
+# ------------------------------------------------------------------------------------------------
+# Authentication
+# ------------------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+# ------------------------------------------------------------------------------------------------
+# Internationalisation: English and Simplified Chinese, chosen from Accept-Language
+# ------------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+# ------------------------------------------------------------------------------------------------
+# Static files
+# ------------------------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# daphne alone serves no static files: in development the ASGI app does; in production nginx.
+SERVE_STATIC = env.bool("SERVE_STATIC", default=DEBUG)
+
+# ------------------------------------------------------------------------------------------------
+# Security
+# ------------------------------------------------------------------------------------------------
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers and monitors probe over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# ------------------------------------------------------------------------------------------------
+# Logging: everything to stderr, level from LOG_LEVEL
+# ------------------------------------------------------------------------------------------------
+LOG_LEVEL = env.choice(
+    "LOG_LEVEL", ["debug", "info", "warning", "error", "critical"], default="info"
+).upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "plain",
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {"django": {"level": LOG_LEVEL, "propagate": True}},
+}

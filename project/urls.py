@@ -1,0 +1,15 @@
+"""The project's URLs. Every route is named; templates use {% url %} and code uses reverse()."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from project.views import HomeView, healthz
+
+handler500 = "project.errors.server_error"
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,30 @@
+"""Project-wide pages: the home page and the health check."""
+
+from django.http import JsonResponse
+from django.views.decorators.http import require_safe
+from django.views.generic import TemplateView
+
+from project.health import check_services
+
+
+class HomeView(TemplateView):
+    """The landing page. Like the seed's ``session["user"] = "value"``, it writes the session:
+    it counts the visitor's visits there, so each request reads and writes the session store."""
+
+    template_name = "home.html"
+    http_method_names = ["get", "head", "options"]
+
+    def get_context_data(self, **kwargs):
+        visits = self.request.session.get("visits", 0) + 1
+        self.request.session["visits"] = visits
+        return super().get_context_data(visits=visits, **kwargs)
+
+
+@require_safe
+async def healthz(request):
+    """JSON status of the database, cache and channel layer: 200 when all answer, else 503."""
+    results = await check_services()
+    healthy = all(result == "ok" for result in results.values())
+    response = JsonResponse(results, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Create .venv and install the requirements; `install.sh dev` adds the test tools.
+# Quick when nothing changed: a stamp holds the hash of the requirement files last installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+files=(requirements.txt)
+[ "${1:-}" = dev ] && files+=(requirements-dev.txt)
+stamp="$VENV/.installed-${1:-runtime}"
+wanted=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
+
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -x "$VENV/bin/python" ]; then
+  exit 0
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo ">> creating $VENV with $($PYTHON --version)" >&2
+  "$PYTHON" -m venv "$VENV"
+fi
+
+# mysqlclient compiles against the MariaDB client library, found through pkg-config.
+if ! "$VENV/bin/python" -c "import MySQLdb" 2>/dev/null; then
+  if ! pkg-config --exists libmariadb 2>/dev/null && ! pkg-config --exists mysqlclient 2>/dev/null; then
+    echo ">> mysqlclient needs libmariadb-dev and pkg-config to build; installing them" >&2
+    apt_install libmariadb-dev pkg-config
+  fi
+fi
+
+echo ">> installing ${files[*]} into $VENV" >&2
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >&2
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "${files[@]/#/-r}" >&2
+echo "$wanted" >"$stamp"

@@ -1,0 +1,44 @@
+"""/healthz reports the database, cache and channel layer, and answers fast when one is down."""
+
+import time
+
+import httpx
+import pytest
+
+from tests.support.servers import DaphneServer
+from tests.support.waiting import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_is_ok_when_every_service_answers(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok", "channel_layer": "ok"}
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_healthz_rejects_writes(client):
+    response = client.post("/healthz")
+
+    assert response.status_code == 405
+
+
+def test_healthz_names_the_cache_quickly_when_redis_is_unreachable(live_server_env):
+    closed_port = free_port()
+    env = {**live_server_env, "REDIS_URL": f"redis://127.0.0.1:{closed_port}/0"}
+
+    with DaphneServer(env=env, name="daphne-no-redis") as server:
+        started = time.monotonic()
+        response = httpx.get(f"{server.url}/healthz", timeout=10)
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"] == "ok"
+    assert body["cache"].startswith("error: ")
+    assert "ConnectionError" in body["cache"]
+    assert body["channel_layer"].startswith("error: ")
+    assert str(closed_port) not in response.text
+    assert elapsed < 3

@@ -1,0 +1,152 @@
+"""Settings come from the environment, and unusable values stop start-up with a clear message."""
+
+import os
+import runpy
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from tests.support.servers import PROJECT_DIR
+
+SETTINGS_FILE = str(PROJECT_DIR / "project" / "settings.py")
+ENV_NAMES = [
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SESSION_BACKEND",
+    "CONN_MAX_AGE",
+    "LOG_LEVEL",
+    "SQLITE_PATH",
+]
+
+
+@pytest.fixture
+def load_settings(monkeypatch, tmp_path):
+    """Evaluate project/settings.py afresh under the given environment; return its namespace."""
+
+    def load(**env):
+        for name in ENV_NAMES:
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("SESSION_FILE_PATH", str(tmp_path / "sessions"))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(SETTINGS_FILE)
+
+    return load
+
+
+def test_embedded_defaults_without_urls(load_settings):
+    settings = load_settings(DEBUG="1")
+
+    assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert settings["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
+    assert settings["CHANNEL_LAYERS"]["default"]["BACKEND"].endswith("InMemoryChannelLayer")
+    assert settings["SESSION_ENGINE"] == "project.session_backends.cache"
+
+
+def test_mysql_url_gets_utf8mb4_strict_mode_and_health_checks(load_settings):
+    settings = load_settings(
+        DEBUG="1", DATABASE_URL="mysql://u:p@db.internal:3307/chatdb", CONN_MAX_AGE="120"
+    )
+    database = settings["DATABASES"]["default"]
+
+    assert database["ENGINE"] == "django.db.backends.mysql"
+    assert (database["HOST"], database["PORT"], database["NAME"]) == ("db.internal", 3307, "chatdb")
+    assert database["OPTIONS"]["charset"] == "utf8mb4"
+    assert "STRICT_TRANS_TABLES" in database["OPTIONS"]["init_command"]
+    assert database["CONN_MAX_AGE"] == 120
+    assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_redis_url_selects_redis_cache_sessions_and_channel_layer(load_settings):
+    settings = load_settings(DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/3")
+
+    assert settings["CACHES"]["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+    assert settings["CACHES"]["default"]["LOCATION"] == "redis://127.0.0.1:6379/3"
+    layer = settings["CHANNEL_LAYERS"]["default"]
+    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    # Longer than channels-redis's 5 s blocking receive, or idle consumers die.
+    assert layer["CONFIG"]["hosts"][0]["socket_timeout"] > 5
+
+
+@pytest.mark.parametrize(
+    ("backend", "engine"),
+    [
+        ("cache", "project.session_backends.cache"),
+        ("cached_db", "django.contrib.sessions.backends.cached_db"),
+        ("db", "django.contrib.sessions.backends.db"),
+        ("file", "django.contrib.sessions.backends.file"),
+        ("signed_cookies", "django.contrib.sessions.backends.signed_cookies"),
+        ("Cached_DB", "django.contrib.sessions.backends.cached_db"),
+    ],
+)
+def test_session_backend_switch(load_settings, backend, engine):
+    settings = load_settings(DEBUG="1", SESSION_BACKEND=backend)
+
+    assert settings["SESSION_ENGINE"] == engine
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"DEBUG": "1", "CONN_MAX_AGE": "1m"}, "CONN_MAX_AGE"),
+        ({"DEBUG": "1", "SESSION_BACKEND": "mongodb"}, "SESSION_BACKEND"),
+        ({"DEBUG": "1", "DATABASE_URL": "postgres://u@h/db"}, "DATABASE_URL"),
+        ({"DEBUG": "1", "DATABASE_URL": "nonsense"}, "DATABASE_URL"),
+        ({"DEBUG": "1", "REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"),
+        ({"DEBUG": "1", "LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"DEBUG": "0", "ALLOWED_HOSTS": "chat.example.com"}, "SECRET_KEY"),
+        ({"DEBUG": "0", "SECRET_KEY": "x" * 60}, "ALLOWED_HOSTS"),
+    ],
+)
+def test_unusable_value_is_refused_naming_the_variable(load_settings, env, named):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        load_settings(**env)
+
+    assert named in str(refused.value)
+
+
+def test_session_backend_error_lists_allowed_values(load_settings):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        load_settings(DEBUG="1", SESSION_BACKEND="redis")
+
+    for allowed in ("cache", "cached_db", "db", "file", "signed_cookies"):
+        assert allowed in str(refused.value)
+
+
+def test_production_has_no_default_secret_and_secures_cookies(load_settings):
+    settings = load_settings(DEBUG="0", SECRET_KEY="s" * 60, ALLOWED_HOSTS="chat.example.com")
+
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["CSRF_COOKIE_SECURE"] is True
+    assert settings["SECURE_HSTS_SECONDS"] >= 60 * 60 * 24 * 365
+    assert settings["SECURE_SSL_REDIRECT"] is True
+
+
+def test_log_level_comes_from_the_environment(load_settings):
+    settings = load_settings(DEBUG="1", LOG_LEVEL="warning")
+
+    assert settings["LOGGING"]["root"]["level"] == "WARNING"
+    assert settings["LOGGING"]["handlers"]["stderr"]["stream"] == "ext://sys.stderr"
+
+
+def test_manage_py_stops_with_a_message_not_a_traceback():
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT_DIR,
+        env={**env, "DEBUG": "1", "SESSION_BACKEND": "memcached"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert "SESSION_BACKEND" in result.stderr
+    assert "Traceback" not in result.stderr

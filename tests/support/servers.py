@@ -1,0 +1,99 @@
+"""Real server processes for end-to-end tests: started on free ports, stopped by pid."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from tests.support.waiting import free_port, port_accepts, wait_until
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
+
+
+def database_url_for(database_name):
+    """``DATABASE_URL`` with its database replaced by ``database_name`` (e.g. the test DB)."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{database_name}"))
+
+
+class DaphneServer:
+    """A daphne process serving ``project.asgi:application`` on a free loopback port."""
+
+    def __init__(self, env=None, port=None, name="daphne", extra_args=()):
+        self.port = port or free_port()
+        self.name = name
+        self.extra_args = list(extra_args)
+        self.env = {**os.environ, "DEBUG": "1", **(env or {})}
+        self.process = None
+        ARTIFACTS_DIR.mkdir(exist_ok=True)
+        self.log_path = ARTIFACTS_DIR / f"{name}-{self.port}.log"
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self):
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def start(self, timeout=30):
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                *self.extra_args,
+                "project.asgi:application",
+            ],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        wait_until(
+            lambda: self.process.poll() is not None or port_accepts(self.port),
+            timeout=timeout,
+            message=f"{self.name} listening on port {self.port}",
+        )
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited at start-up:\n{self.log()}")
+        return self
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout=10):
+        """Stop gracefully (SIGTERM), then forcefully, and wait for the pid to go."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=timeout)
+
+    def kill(self):
+        """Kill abruptly (SIGKILL), as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
