@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import SessionView
 from project.views import HomeView, healthz
 
 handler500 = "project.errors.server_error"
@@ -10,6 +11,8 @@ handler500 = "project.errors.server_error"
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("healthz", healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("session/", SessionView.as_view(), name="session"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
