@@ -7,9 +7,11 @@ consumers behind ``chat.routing``.
 import logging
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+
+from project.handlers import get_asgi_application  # noqa: E402
+
+# Each HTTP request's sync work runs in one hop on a fixed thread pool (see project/handlers.py).
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

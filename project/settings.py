@@ -119,6 +119,22 @@ _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
 
+# Under ASGI, HTTP requests run on a fixed pool of long-lived threads (project/handlers.py), each
+# keeping its own connection, plus one thread for WebSocket consumers' database work: a process
+# never holds more than DB_MAX_CONNECTIONS connections. A request that finds every thread busy
+# waits up to DB_POOL_TIMEOUT seconds, then gets a 503 page.
+DB_MAX_CONNECTIONS = env.int("DB_MAX_CONNECTIONS", default=8)
+if DB_MAX_CONNECTIONS < 2:
+    raise ImproperlyConfigured(
+        f"DB_MAX_CONNECTIONS must be at least 2 (one request thread and the WebSocket "
+        f"consumers' thread), got {DB_MAX_CONNECTIONS}"
+    )
+REQUEST_THREADS = DB_MAX_CONNECTIONS - 1
+DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=5.0)
+# "django" serves HTTP with Django's stock ASGIHandler instead (for comparison: see
+# docs/performance.md; it neither reuses nor bounds connections under daphne).
+HTTP_HANDLER = env.choice("HTTP_HANDLER", ["pooled", "django"], default="pooled")
+
 # ------------------------------------------------------------------------------------------------
 # Redis: cache, sessions and channel layer from REDIS_URL; in-process defaults without it
 # ------------------------------------------------------------------------------------------------

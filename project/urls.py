@@ -4,13 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import SessionView
-from project.views import HomeView, healthz
+from project.views import HomeView, StatsView, healthz
 
 handler500 = "project.errors.server_error"
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("healthz", healthz, name="healthz"),
+    path("stats/", StatsView.as_view(), name="stats"),
     path("accounts/", include("accounts.urls")),
     path("session/", SessionView.as_view(), name="session"),
     path("admin/", admin.site.urls),

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 from project.health import check_services
+from project.selectors import site_statistics
 
 
 class HomeView(TemplateView):
@@ -18,6 +19,16 @@ class HomeView(TemplateView):
         visits = self.request.session.get("visits", 0) + 1
         self.request.session["visits"] = visits
         return super().get_context_data(visits=visits, **kwargs)
+
+
+class StatsView(TemplateView):
+    """Site statistics, read with one raw SQL aggregate (project/sql.py)."""
+
+    template_name = "stats.html"
+    http_method_names = ["get", "head", "options"]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(statistics=site_statistics(), **kwargs)
 
 
 @require_safe

@@ -41,16 +41,25 @@ mariadb_admin() {
   fi
 }
 
+# The project's user, and a second one for the server processes that tests start, so that the
+# tests can count and kill exactly that server's connections (PROCESS, CONNECTION ADMIN and the
+# per-user counters of userstat are for that).
 ensure_database() {
   command -v mariadb >/dev/null || apt_install mariadb-client
-  mariadb_admin <<SQL
-CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASSWORD';
-CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
-GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'localhost', '$DB_USER'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON \`test\\_$DB_NAME%\`.* TO '$DB_USER'@'localhost', '$DB_USER'@'127.0.0.1';
-FLUSH PRIVILEGES;
-SQL
+  local user
+  {
+    echo "CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+    for user in "$DB_USER" "${DB_USER}_live"; do
+      for host in localhost 127.0.0.1; do
+        echo "CREATE USER IF NOT EXISTS '$user'@'$host' IDENTIFIED BY '$DB_PASSWORD';"
+        echo "GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$user'@'$host';"
+        echo "GRANT ALL PRIVILEGES ON \`test\\_$DB_NAME%\`.* TO '$user'@'$host';"
+      done
+    done
+    echo "GRANT PROCESS, CONNECTION ADMIN ON *.* TO '$DB_USER'@'localhost', '$DB_USER'@'127.0.0.1';"
+    echo "SET GLOBAL userstat = 1;"
+    echo "FLUSH PRIVILEGES;"
+  } | mariadb_admin
 }
 
 ensure_redis

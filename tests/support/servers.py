@@ -13,9 +13,16 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
 
 
-def database_url_for(database_name):
-    """``DATABASE_URL`` with its database replaced by ``database_name`` (e.g. the test DB)."""
+def database_url_for(database_name, user=None):
+    """``DATABASE_URL`` with its database replaced by ``database_name`` (e.g. the test DB).
+
+    ``user`` replaces the MariaDB user (same password): scripts/services.sh creates ``<user>_live``
+    so that tests can count and kill exactly a server process's connections.
+    """
     parts = urlsplit(os.environ["DATABASE_URL"])
+    if user is not None:
+        credentials = user if parts.password is None else f"{user}:{parts.password}"
+        parts = parts._replace(netloc=f"{credentials}@{parts.hostname}:{parts.port or 3306}")
     return urlunsplit(parts._replace(path=f"/{database_name}"))
 
 

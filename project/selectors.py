@@ -1,0 +1,22 @@
+"""Project-wide reads."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from project import sql
+
+
+def site_statistics(now=None):
+    """Counts for the statistics page, in one aggregate query through the SQL helper."""
+    now = now or timezone.now()
+    row = sql.fetch_one(
+        "SELECT COUNT(*) AS users, "
+        "COALESCE(SUM(date_joined >= %s), 0) AS joined_this_week "
+        "FROM auth_user WHERE is_active = %s",
+        (now - timedelta(days=7), True),
+    )
+    return {
+        "users": int(row["users"]),
+        "joined_this_week": int(row["joined_this_week"]),
+    }
