@@ -213,6 +213,22 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 # ------------------------------------------------------------------------------------------------
+# Accounts: login throttling (counters in the cache, so every server process shares them)
+# ------------------------------------------------------------------------------------------------
+# After this many failed logins for one username, or from one client address, within the window
+# (seconds, counted from the first failure), further attempts answer 429 until the window ends.
+LOGIN_THROTTLE_PER_USERNAME = env.int("LOGIN_THROTTLE_PER_USERNAME", default=5)
+LOGIN_THROTTLE_PER_ADDRESS = env.int("LOGIN_THROTTLE_PER_ADDRESS", default=20)
+LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=15 * 60)
+for _name in (
+    "LOGIN_THROTTLE_PER_USERNAME",
+    "LOGIN_THROTTLE_PER_ADDRESS",
+    "LOGIN_THROTTLE_WINDOW_SECONDS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a positive integer, got {globals()[_name]}")
+
+# ------------------------------------------------------------------------------------------------
 # Internationalisation: English and Simplified Chinese, chosen from Accept-Language
 # ------------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

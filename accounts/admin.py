@@ -1,0 +1,63 @@
+"""Users with their profile inline, and the hobbies users choose from."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Hobby, Profile
+
+
+class ProfileInline(admin.StackedInline):
+    """The profile's gender and hobbies on the user's page."""
+
+    model = Profile
+    fields = ["gender", "hobbies"]
+    can_delete = False
+    min_num = 0
+    max_num = 1
+    extra = 0
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "hobbies":
+            kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin with the profile inline."""
+
+    inlines = [ProfileInline]
+    list_display = [*DjangoUserAdmin.list_display, "gender"]
+    list_select_related = ["profile"]
+
+    @admin.display(description=_("gender"), ordering="profile__gender")
+    def gender(self, user):
+        profile = getattr(user, "profile", None)
+        return profile.get_gender_display() if profile else "-"
+
+
+@admin.register(Hobby)
+class HobbyAdmin(admin.ModelAdmin):
+    """The hobbies offered at registration; ids 1 to 5 come from a data migration."""
+
+    list_display = ["id", "name", "translated_name", "user_count"]
+    search_fields = ["name"]
+    ordering = ["id"]
+
+    @admin.display(description=_("shown as"))
+    def translated_name(self, hobby):
+        return str(hobby)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(user_count=Count("profiles"))
+
+    @admin.display(description=_("users"), ordering="user_count")
+    def user_count(self, hobby):
+        return hobby.user_count

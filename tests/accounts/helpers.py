@@ -1,0 +1,23 @@
+"""Small helpers shared by the accounts tests."""
+
+from django.conf import settings
+from django.contrib.sessions.backends.cache import KEY_PREFIX as CACHE_SESSION_PREFIX
+from django.core.cache import cache
+
+# Passes all four of Django's password validators and the form's 3-16 characters.
+STRONG_PASSWORD = "kite-Orbit-42"
+
+
+def login(client, username="alice", password=STRONG_PASSWORD, **extra):
+    """POST the login form; ``extra`` adds fields such as ``remember`` or ``next``."""
+    return client.post("/accounts/login/", {"username": username, "password": password, **extra})
+
+
+def session_cookie(client):
+    cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    return cookie.value if cookie is not None and cookie.value else None
+
+
+def redis_session_key(session_key):
+    """The Redis key under which the cache session engine stores ``session_key``."""
+    return cache.make_key(f"{CACHE_SESSION_PREFIX}{session_key}")
