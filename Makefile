@@ -14,10 +14,11 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 .PHONY: run test install install-dev services lint format clean
 
-## Install, migrate and serve HTTP and WebSockets with daphne on http://$(HOST):$(PORT).
+## Install, migrate and serve HTTP and WebSockets with daphne on http://$(HOST):$(PORT)
+## (project.serve: daphne's command line, with the project's WebSocket fixes).
 run: install
 	$(PY) manage.py migrate --noinput
-	exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) project.asgi:application
+	exec $(PY) -m project.serve -b $(HOST) -p $(PORT) project.asgi:application
 
 ## Install with the test tools, make sure MariaDB and Redis are up, run the whole suite.
 test: install-dev services

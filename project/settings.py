@@ -58,8 +58,10 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
 ]
 THIRD_PARTY_APPS = ["channels"]
-LOCAL_APPS = ["project.apps.ProjectConfig", "accounts", "chat"]
-INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+LOCAL_APPS = ["accounts", "chat"]
+# The project app first: of two apps with the same management command the earlier wins, and its
+# runserver (daphne's, on project/serve.py's server) must win over daphne's.
+INSTALLED_APPS = ["project.apps.ProjectConfig", *DJANGO_APPS, *THIRD_PARTY_APPS, *LOCAL_APPS]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -227,6 +229,26 @@ for _name in (
 ):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive integer, got {globals()[_name]}")
+
+# ------------------------------------------------------------------------------------------------
+# WebSockets and chat
+# ------------------------------------------------------------------------------------------------
+# The largest incoming WebSocket message (and frame): a larger one is closed with 1009 by the
+# server of project/serve.py (`make run`, the tests, runserver). daphne's runserver reads DAPHNE_*.
+WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=1_000_000)
+if WEBSOCKET_MAX_MESSAGE_BYTES < 1:
+    raise ImproperlyConfigured(
+        f"WEBSOCKET_MAX_MESSAGE_BYTES must be a positive number of bytes, "
+        f"got {WEBSOCKET_MAX_MESSAGE_BYTES}"
+    )
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = WEBSOCKET_MAX_MESSAGE_BYTES
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = WEBSOCKET_MAX_MESSAGE_BYTES
+# A chat connection's presence entry lives this long unless its consumer renews it (every third
+# of it): the entries of a killed server process disappear after at most this.
+CHAT_PRESENCE_TTL = env.float("CHAT_PRESENCE_TTL", default=30.0)
+if CHAT_PRESENCE_TTL <= 0:
+    raise ImproperlyConfigured(f"CHAT_PRESENCE_TTL must be positive, got {CHAT_PRESENCE_TTL}")
+CHAT_KEY_PREFIX = env.str("CHAT_KEY_PREFIX", default="chat-live")
 
 # ------------------------------------------------------------------------------------------------
 # Internationalisation: English and Simplified Chinese, chosen from Accept-Language

@@ -27,7 +27,11 @@ def database_url_for(database_name, user=None):
 
 
 class DaphneServer:
-    """A daphne process serving ``project.asgi:application`` on a free loopback port."""
+    """A daphne process serving ``project.asgi:application`` on a free loopback port.
+
+    Started like ``make run`` does, through ``project.serve`` (daphne with the project's
+    WebSocket fixes; it takes daphne's options).
+    """
 
     def __init__(self, env=None, port=None, name="daphne", extra_args=()):
         self.port = port or free_port()
@@ -50,20 +54,24 @@ class DaphneServer:
     def pid(self):
         return self.process.pid
 
+    def command(self):
+        """The server's command line, ``make run``'s."""
+        return [
+            sys.executable,
+            "-m",
+            "project.serve",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            *self.extra_args,
+            "project.asgi:application",
+        ]
+
     def start(self, timeout=30):
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                *self.extra_args,
-                "project.asgi:application",
-            ],
+            self.command(),
             cwd=PROJECT_DIR,
             env=self.env,
             stdout=log,

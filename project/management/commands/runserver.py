@@ -1,0 +1,16 @@
+"""``runserver`` as daphne provides it (HTTP and WebSockets), on the project's server class."""
+
+from daphne.management.commands.runserver import Command as DaphneRunserverCommand
+
+from project.serve import Server
+
+
+class Command(DaphneRunserverCommand):
+    """daphne's development server with the WebSocket fixes of :mod:`project.serve`.
+
+    daphne reads the size limit from ``DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE`` and
+    ``DAPHNE_WEBSOCKET_MAX_FRAME_SIZE``, which settings derive from
+    ``WEBSOCKET_MAX_MESSAGE_BYTES``.
+    """
+
+    server_cls = Server

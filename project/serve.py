@@ -1,0 +1,83 @@
+"""Serve the project with daphne, minus two of daphne 4.2's WebSocket faults.
+
+``python -m project.serve [daphne's options] project.asgi:application`` takes daphne's command line
+unchanged; ``make run`` and the test suite start the server this way, and ``manage.py runserver``
+(project/management/commands/runserver.py) runs the same :class:`Server`.
+
+The faults, both in ``daphne.ws_protocol`` and both invisible to the ASGI application:
+
+* An empty message is never sent: ``handle_reply`` tests ``message.get("text")`` and
+  ``message.get("bytes")`` for truth, so the echo of ``""`` or ``b""`` silently vanishes.
+* A message over the size limit makes autobahn fail the connection "by drop", its server default:
+  the TCP connection just disappears and the client sees 1006 (abnormal closure), not a close frame
+  with 1009 (message too big) as RFC 6455 section 7.4.1 provides for.
+
+The size limit (message and frame) defaults to ``settings.WEBSOCKET_MAX_MESSAGE_BYTES``, read from
+the ``WEBSOCKET_MAX_MESSAGE_BYTES`` environment variable; daphne's
+``--websocket-max-message-size`` and ``--websocket-max-frame-size`` still override it.
+"""
+
+# daphne.server installs Twisted's asyncio reactor on import; it must come before anything else
+# that imports Twisted.
+from daphne import server as daphne_server  # isort:skip
+
+import os
+
+from daphne import cli as daphne_cli
+from daphne import ws_protocol
+
+
+class WebSocketProtocol(ws_protocol.WebSocketProtocol):
+    """daphne's WebSocket protocol, able to send empty messages."""
+
+    def handle_reply(self, message):
+        if message.get("type") == "websocket.send" and self.state == self.STATE_OPEN:
+            text, data = message.get("text"), message.get("bytes")
+            if text == "" and data is None:
+                self.sendMessage(b"", isBinary=False)
+                return
+            if data == b"" and text is None:
+                self.sendMessage(b"", isBinary=True)
+                return
+        super().handle_reply(message)
+
+
+class Server(daphne_server.Server):
+    """daphne's server, speaking through :class:`WebSocketProtocol` and closing properly."""
+
+    # Server.run() builds its WebSocket factory inline (``self.ws_factory = WebSocketFactory(...)``)
+    # and then sets its options; adjusting the factory as it is assigned, before the server
+    # listens, spares copying run(). setProtocolOptions() leaves failByDrop alone afterwards.
+    @property
+    def ws_factory(self):
+        return self._ws_factory
+
+    @ws_factory.setter
+    def ws_factory(self, factory):
+        factory.protocol = WebSocketProtocol
+        # Fail a connection with a close frame (e.g. 1009) rather than by dropping TCP.
+        factory.setProtocolOptions(failByDrop=False)
+        self._ws_factory = factory
+
+
+class CommandLineInterface(daphne_cli.CommandLineInterface):
+    """daphne's command line, running :class:`Server` with the project's size limit."""
+
+    description = "Django HTTP/WebSocket server (daphne, with the project's WebSocket fixes)"
+    server_class = Server
+
+    def __init__(self):
+        super().__init__()
+        from django.conf import settings
+
+        limit = settings.WEBSOCKET_MAX_MESSAGE_BYTES
+        self.parser.set_defaults(websocket_max_message_size=limit, websocket_max_frame_size=limit)
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    CommandLineInterface.entrypoint()
+
+
+if __name__ == "__main__":
+    main()
