@@ -2,6 +2,9 @@
 
 import logging
 
+from django.conf import settings
+from django.http.request import split_domain_port
+
 from project.errors import service_unavailable_response, unavailable_service
 
 logger = logging.getLogger(__name__)
@@ -29,3 +32,23 @@ class ServiceUnavailableMiddleware:
             "%s unavailable while serving %s: %s", service, request.path, type(exception).__name__
         )
         return service_unavailable_response(service)
+
+
+class AdminHostMiddleware:
+    """Serve the admin on its own host name when ``ADMIN_HOST`` is set.
+
+    Flask routes by subdomain with ``@app.route("/", subdomain="admin")``; Django's counterpart is
+    a per-request urlconf. Requests for ``ADMIN_HOST`` get ``project/urls_admin.py``; all other
+    hosts get the main urlconf, which then has no admin.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.admin_host = settings.ADMIN_HOST
+
+    def __call__(self, request):
+        if self.admin_host:
+            host, _port = split_domain_port(request.get_host())
+            if host == self.admin_host:
+                request.urlconf = "project.urls_admin"
+        return self.get_response(request)

@@ -1,7 +1,9 @@
 """The project's URLs. Every route is named; templates use {% url %} and code uses reverse()."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from accounts.views import SessionView
 from project.views import HomeView, StatsView, healthz
@@ -10,10 +12,18 @@ handler500 = "project.errors.server_error"
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
-    path("healthz", healthz, name="healthz"),
+    # Like Flask's strict_slashes=False: /healthz and /healthz/ both answer, without a redirect.
+    re_path(r"^healthz/?$", healthz, name="healthz"),
     path("stats/", StatsView.as_view(), name="stats"),
     path("accounts/", include("accounts.urls")),
     path("session/", SessionView.as_view(), name="session"),
-    path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Flask's redirect_to: old addresses answer 301 to the home page.
+    path("index/", RedirectView.as_view(pattern_name="home", permanent=True), name="old-index"),
+    path("home/", RedirectView.as_view(pattern_name="home", permanent=True), name="old-home"),
 ]
+
+# Flask's subdomain="admin": with ADMIN_HOST set the admin lives on that host only
+# (project/urls_admin.py, chosen per request by AdminHostMiddleware).
+if not settings.ADMIN_HOST:
+    urlpatterns.append(path("admin/", admin.site.urls))

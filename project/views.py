@@ -1,6 +1,8 @@
 """Project-wide pages: the home page and the health check."""
 
 from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
@@ -8,6 +10,8 @@ from project.health import check_services
 from project.selectors import site_statistics
 
 
+# Flask's MethodView.decorators: method_decorator on dispatch wraps every method of the view.
+@method_decorator(never_cache, name="dispatch")
 class HomeView(TemplateView):
     """The landing page. Like the seed's ``session["user"] = "value"``, it writes the session:
     it counts the visitor's visits there, so each request reads and writes the session store."""

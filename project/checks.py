@@ -1,0 +1,62 @@
+"""System checks of the project's own.
+
+Flask refuses to register two view functions under one endpoint ("View function mapping is
+overwriting an existing endpoint function"). Django keeps both URL patterns and ``reverse()``
+silently picks one of them. ``check_duplicate_url_names`` restores Flask's guarantee as an error
+of ``manage.py check`` (which also runs before runserver and migrate).
+"""
+
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.checks import Error, register
+from django.urls import URLPattern, URLResolver, get_resolver
+
+DUPLICATE_URL_NAME = "project.E001"
+
+
+def _view_identity(callback):
+    # as_view() makes a new function per call; the class it was made from is the view's identity.
+    return getattr(callback, "view_class", None) or getattr(callback, "__wrapped__", callback)
+
+
+def _named_patterns(resolver, namespace=""):
+    """Yield (fully qualified name, pattern description, view) for every named URL pattern."""
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}{pattern.namespace}:"
+            yield from _named_patterns(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}", str(pattern.pattern), pattern.callback
+
+
+def find_duplicate_url_names(urlconf=None):
+    """Names used by URL patterns that point at different views: ``{name: [pattern, ...]}``."""
+    views_by_name = defaultdict(dict)
+    for name, description, callback in _named_patterns(get_resolver(urlconf)):
+        views_by_name[name].setdefault(_view_identity(callback), description)
+    return {
+        name: sorted(patterns.values())
+        for name, patterns in views_by_name.items()
+        if len(patterns) > 1
+    }
+
+
+@register("urls")
+def check_duplicate_url_names(app_configs=None, **kwargs):
+    urlconfs = [settings.ROOT_URLCONF, *getattr(settings, "EXTRA_URLCONFS", [])]
+    errors = []
+    for urlconf in urlconfs:
+        for name, patterns in find_duplicate_url_names(urlconf).items():
+            errors.append(
+                Error(
+                    f"URL name {name!r} is used by patterns for different views: "
+                    f"{', '.join(repr(p) for p in patterns)}.",
+                    hint="Give each view its own name; reverse() would silently pick one.",
+                    obj=urlconf,
+                    id=DUPLICATE_URL_NAME,
+                )
+            )
+    return errors

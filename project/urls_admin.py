@@ -1,0 +1,18 @@
+"""URLs served on ``ADMIN_HOST`` (the counterpart of Flask's ``subdomain="admin"``).
+
+``AdminHostMiddleware`` selects this urlconf for requests to that host; the main urlconf then
+leaves the admin out.
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from project.views import healthz
+
+handler500 = "project.errors.server_error"
+
+urlpatterns = [
+    path("", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
