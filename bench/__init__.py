@@ -1,0 +1,1 @@
+"""Benchmark harness: the project measured beside the seed's stack (docs/performance.md)."""

@@ -1,0 +1,198 @@
+"""Medians over rounds and the markdown table printed at the end of a run."""
+
+import statistics
+from dataclasses import dataclass
+
+COLUMNS = (
+    ("project", "project"),
+    ("peer", "peer"),
+    ("peer_nodelay", "peer --nodelay"),
+    ("asyncio_echo", "asyncio echo"),
+)
+
+
+def median_figures(rounds):
+    """``{target: {figure: {metric: median}}}`` over the rounds' results.
+
+    A figure that was n/a in every round stays n/a (with its reason); numbers are the median of
+    the rounds that produced them; a dict-valued metric (e.g. error kinds) is kept from the last.
+    """
+    merged = {}
+    for round_result in rounds:
+        for target, figures in round_result.items():
+            for figure, values in figures.items():
+                merged.setdefault(target, {}).setdefault(figure, []).append(values)
+    medians = {}
+    for target, figures in merged.items():
+        for figure, runs in figures.items():
+            measured = [run for run in runs if "na" not in run and "failed" not in run]
+            if not measured:
+                medians.setdefault(target, {})[figure] = runs[-1]
+                continue
+            combined = {"rounds": len(measured)}
+            for metric in measured[-1]:
+                values = [run.get(metric) for run in measured]
+                numbers = [value for value in values if isinstance(value, int | float)]
+                if numbers and len(numbers) == len([v for v in values if v is not None]):
+                    combined[metric] = statistics.median(numbers)
+                else:
+                    combined[metric] = values[-1]
+            failed = [run["failed"] for run in runs if "failed" in run]
+            if failed:
+                combined["failed_rounds"] = failed
+            medians.setdefault(target, {})[figure] = combined
+    return medians
+
+
+@dataclass
+class Row:
+    """One line of the table: a metric of a figure, and whether more or less is better."""
+
+    label: str
+    figure: str
+    metric: str
+    digits: int = 1
+    better: str = "lower"  # "higher", "lower" or "" (no ratio)
+    project_figure: str | None = None  # the project's figure, when it differs (DB rows)
+
+
+ROWS = [
+    Row("1. session c=32: req/s", "session_c32", "rate", 0, "higher"),
+    Row("1. session c=32: server CPU per request, ms", "session_c32", "server_cpu_per_unit_ms", 2),
+    Row("1. session c=32: p50, ms", "session_c32", "p50_ms", 1),
+    Row("1. session c=32: p99, ms", "session_c32", "p99_ms", 1),
+    Row("1. session c=32: errors", "session_c32", "errors", 0, ""),
+    Row("1. session c=32: sessions (32 expected)", "session_c32", "distinct_sessions", 0, ""),
+    Row("1. session c=1: req/s", "session_c1", "rate", 0, "higher"),
+    Row("1. session c=1: server CPU per request, ms", "session_c1", "server_cpu_per_unit_ms", 2),
+    Row("1. session c=1: p50, ms", "session_c1", "p50_ms", 2),
+    Row("1. session c=1: p99, ms", "session_c1", "p99_ms", 2),
+    Row("1. logged-in page c=32: req/s", "session_login_c32", "rate", 0, ""),
+    Row(
+        "1. logged-in page c=32: server CPU per request, ms",
+        "session_login_c32",
+        "server_cpu_per_unit_ms",
+        2,
+        "",
+    ),
+    Row("1. logged-in page c=32: p99, ms", "session_login_c32", "p99_ms", 1, ""),
+    Row("1. logged-in page c=1: p50, ms", "session_login_c1", "p50_ms", 2, ""),
+    Row("2. echo 32 B x 32 clients: msgs/s", "echo_32", "rate", 0, "higher"),
+    Row("2. echo 32 B: server CPU per message, ms", "echo_32", "server_cpu_per_unit_ms", 3),
+    Row("2. echo 32 B: p50, ms", "echo_32", "p50_ms", 2),
+    Row("2. echo 32 B: p99, ms", "echo_32", "p99_ms", 2),
+    Row("2. echo 32 B: errors", "echo_32", "errors", 0, ""),
+    Row("2. echo 65,535 B x 8 clients: msgs/s", "echo_65535", "rate", 0, "higher"),
+    Row("2. echo 65,535 B: server CPU per message, ms", "echo_65535", "server_cpu_per_unit_ms", 2),
+    Row("2. echo 65,535 B: p50, ms", "echo_65535", "p50_ms", 1),
+    Row("2. echo 65,535 B: p99, ms", "echo_65535", "p99_ms", 1),
+    Row("2. echo 70,000 B x 8 clients: msgs/s", "echo_70000", "rate", 0, "higher"),
+    Row("2. echo 70,000 B: server CPU per message, ms", "echo_70000", "server_cpu_per_unit_ms", 2),
+    Row("2. echo 70,000 B: p99, ms", "echo_70000", "p99_ms", 1),
+    Row("3. idle WebSockets: held", "idle", "held", 0, ""),
+    Row("3. idle WebSockets: lost", "idle", "lost", 0, ""),
+    Row("3. idle WebSockets: server RSS per connection, KiB", "idle", "rss_per_connection_kib", 1),
+    Row("4. chat fan-out: delivery p50, ms", "fanout", "p50_ms", 1, ""),
+    Row("4. chat fan-out: delivery p99, ms", "fanout", "p99_ms", 1, ""),
+    Row("4. chat fan-out: messages missing", "fanout", "missing", 0, ""),
+    Row(
+        "5. DB page c=32, CONN_MAX_AGE=0: new MySQL connections per request",
+        "db",
+        "new_connections_per_request",
+        3,
+        "",
+        project_figure="db@project_cma0",
+    ),
+    Row(
+        "5. DB page, CONN_MAX_AGE=0: most open at once",
+        "db",
+        "max_open_connections",
+        0,
+        "",
+        project_figure="db@project_cma0",
+    ),
+    Row(
+        "5. DB page, CONN_MAX_AGE=0: errors",
+        "db",
+        "errors",
+        0,
+        "",
+        project_figure="db@project_cma0",
+    ),
+    Row(
+        "5. DB page, CONN_MAX_AGE=0: req/s",
+        "db",
+        "rate",
+        0,
+        "higher",
+        project_figure="db@project_cma0",
+    ),
+    Row(
+        "5. DB page c=32, CONN_MAX_AGE=60: new MySQL connections per request",
+        "db",
+        "new_connections_per_request",
+        3,
+        "",
+    ),
+    Row("5. DB page, CONN_MAX_AGE=60: most open at once", "db", "max_open_connections", 0, ""),
+    Row("5. DB page, CONN_MAX_AGE=60: errors", "db", "errors", 0, ""),
+    Row("5. DB page, CONN_MAX_AGE=60: req/s", "db", "rate", 0, "higher"),
+]
+
+
+def _cell(figures, figure, metric, digits):
+    values = figures.get(figure)
+    if values is None:
+        return "", None
+    if "na" in values:
+        return values["na"], None
+    if "failed" in values:
+        return "failed (see JSON)", None
+    value = values.get(metric)
+    if value is None:
+        return "—", None
+    text = f"{value:,.{digits}f}"
+    if values.get("failed_rounds"):
+        text += f" ({len(values['failed_rounds'])} round(s) failed)"
+    return text, value
+
+
+def _ratio(project, reference, better):
+    if not better or project is None or reference in (None, 0):
+        return ""
+    ratio = project / reference
+    return f"{ratio:.2f}x"
+
+
+def markdown_table(medians, selected_figures=None):
+    """The table: one row per metric, project vs the peer (as it runs and --nodelay)."""
+    header = [
+        "figure",
+        *[label for _, label in COLUMNS],
+        "project ÷ peer",
+        "project ÷ peer --nodelay",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in ROWS:
+        cells = {}
+        values = {}
+        for key, _ in COLUMNS:
+            figure, target = row.figure, key
+            if key == "project" and row.project_figure:
+                figure, target = row.project_figure.split("@")
+            cells[key], values[key] = _cell(medians.get(target, {}), figure, row.metric, row.digits)
+        if not any(cells.values()):
+            continue
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    row.label,
+                    *[cells[key] for key, _ in COLUMNS],
+                    _ratio(values["project"], values["peer"], row.better),
+                    _ratio(values["project"], values["peer_nodelay"], row.better),
+                ]
+            )
+            + " |"
+        )
+    return "\n".join(lines)

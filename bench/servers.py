@@ -1,0 +1,174 @@
+"""The servers under test: started on free loopback ports, read through /proc, stopped by pid."""
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class ServerStartError(RuntimeError):
+    """A server did not come up; the message says which and shows the end of its log."""
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_accepts(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def http_get(port, path, timeout=10.0, headers=None):
+    """(status, body) of one GET on 127.0.0.1, or (None, error text)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Host": f"127.0.0.1:{port}", **(headers or {})})
+        response = connection.getresponse()
+        return response.status, response.read()
+    except OSError as exc:
+        return None, f"{type(exc).__name__}: {exc}".encode()
+    finally:
+        connection.close()
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process (all its threads, live and ended), in seconds."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # The command name may contain spaces and parentheses: fields start after the last ')'.
+        fields = stat.read().rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / CLOCK_TICKS
+
+
+def rss_bytes(pid):
+    """Resident set size from /proc/PID/status (VmRSS)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def fd_limit(pid):
+    """The process's soft limit on open files, from /proc/PID/limits."""
+    with open(f"/proc/{pid}/limits") as limits:
+        for line in limits:
+            if line.startswith("Max open files"):
+                return int(line.split()[3])
+    return None
+
+
+class ServerProcess:
+    """One server process under test.
+
+    ``argv`` is started directly (no shell), so ``pid`` is the server itself and /proc reads are
+    about it alone. The harness raised its own descriptor limit first; the server inherits it.
+    The process gets its own session so a Ctrl-C reaches the harness only, which then stops the
+    server by pid.
+    """
+
+    def __init__(self, name, argv, port, cwd, env, log_dir, ready_path=None, ready_status=200):
+        self.name = name
+        self.argv = list(argv)
+        self.port = port
+        self.cwd = Path(cwd)
+        self.env = env
+        self.ready_path = ready_path
+        self.ready_status = ready_status
+        self.log_path = Path(log_dir) / f"{name.replace(' ', '_')}-{port}.log"
+        self.process = None
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def log_tail(self, lines=25):
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+    def start(self, timeout=45.0):
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            try:
+                self.process = subprocess.Popen(
+                    self.argv,
+                    cwd=self.cwd,
+                    env=self.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                raise ServerStartError(f"{self.name}: cannot run {self.argv[0]}: {exc}") from exc
+        deadline = time.monotonic() + timeout
+        while not port_accepts(self.port):
+            if self.process.poll() is not None:
+                raise ServerStartError(
+                    f"{self.name} exited with code {self.process.returncode} at start-up "
+                    f"(log {self.log_path}):\n{self.log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ServerStartError(
+                    f"{self.name} did not listen on port {self.port} within {timeout:.0f}s "
+                    f"(log {self.log_path}):\n{self.log_tail()}"
+                )
+            time.sleep(0.05)
+        if self.ready_path:
+            status, body = http_get(self.port, self.ready_path)
+            if status != self.ready_status:
+                self.stop()
+                raise ServerStartError(
+                    f"{self.name} answered GET {self.ready_path} with {status} "
+                    f"(expected {self.ready_status}): {body[:300]!r}\n"
+                    f"log {self.log_path}:\n{self.log_tail()}"
+                )
+        return self
+
+    def cpu_seconds(self):
+        return cpu_seconds(self.pid)
+
+    def rss_bytes(self):
+        return rss_bytes(self.pid)
+
+    def fd_limit(self):
+        return fd_limit(self.pid)
+
+    def wait_quiet(self, idle_cpu=0.02, window=0.3, timeout=8.0):
+        """Wait until the server is (nearly) idle, so leftovers of the last figure don't count."""
+        deadline = time.monotonic() + timeout
+        before = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(window)
+            after = self.cpu_seconds()
+            if after - before <= idle_cpu:
+                return True
+            before = after
+        return False
+
+    def stop(self, timeout=10.0):
+        """SIGTERM, then SIGKILL; always waits for the pid to be gone."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=timeout)

@@ -1,0 +1,250 @@
+"""What is measured: the project as deployed, the peer as it runs and with --nodelay, and the
+pure-asyncio echo server. Each target knows how to start its server and which pages to drive."""
+
+import os
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench.servers import ServerProcess, ServerStartError, free_port
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Target:
+    """A server to measure and the routes the figures use on it (None: it has no such route)."""
+
+    key: str
+    label: str
+    kind: str  # "project", "peer" or "echo"
+    figures: tuple  # which figures run against it
+    session_paths: list = field(default_factory=list)
+    session_cookie: str | None = None
+    echo_path: str | None = None
+    db_path: str | None = None
+    db_user: str | None = None
+    ready_path: str | None = None
+    argv_for_port: object = None  # callable(port) -> argv
+    cwd: Path = PROJECT_DIR
+    env: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
+
+    def server(self, log_dir):
+        port = free_port()
+        return ServerProcess(
+            self.label,
+            self.argv_for_port(port),
+            port,
+            self.cwd,
+            self.env,
+            log_dir,
+            ready_path=self.ready_path,
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# The project, served as deployed
+# ----------------------------------------------------------------------------------------------
+def project_env(options, conn_max_age=None):
+    """The environment of a production start on plain-HTTP loopback (see docs/performance.md)."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": options.secret_key,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # Plain HTTP on loopback: no TLS terminator in front, so no HTTPS redirect and no
+            # Secure-only cookies (a client over http:// would never send them back).
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "DATABASE_URL": options.database_url,
+            "REDIS_URL": options.redis_url,
+        }
+    )
+    if conn_max_age is not None:
+        env["CONN_MAX_AGE"] = str(conn_max_age)
+    return env
+
+
+def project_server_kind(options):
+    """``auto`` means what ``make run`` runs: ``python -m project.serve`` (daphne's command line
+    with the project's WebSocket fixes) where the project has it, plain daphne before that."""
+    if options.project_server != "auto":
+        return options.project_server
+    return "serve" if (PROJECT_DIR / "project" / "serve.py").exists() else "daphne"
+
+
+def project_argv(options):
+    venv_bin = Path(sys.executable).parent
+    kind = project_server_kind(options)
+    if kind == "uvicorn":
+        if not (venv_bin / "uvicorn").exists():
+            raise ServerStartError("--project-server uvicorn: uvicorn is not installed in .venv")
+        return lambda port: [
+            str(venv_bin / "uvicorn"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "project.asgi:application",
+        ]
+    if kind == "serve":
+        return lambda port: [
+            sys.executable,
+            "-m",
+            "project.serve",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "project.asgi:application",
+        ]
+    return lambda port: [
+        str(venv_bin / "daphne"),
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "project.asgi:application",
+    ]
+
+
+def database_user(database_url):
+    return urlsplit(database_url).username
+
+
+def project_targets(options):
+    """The project with the default CONN_MAX_AGE, and with CONN_MAX_AGE=0 for the DB figure."""
+    argv = project_argv(options)
+    common = {
+        "kind": "project",
+        "session_paths": ["/"],
+        "session_cookie": "sessionid",
+        "echo_path": options.project_echo_path,
+        "db_path": options.project_db_page,
+        "db_user": database_user(options.database_url),
+        "ready_path": "/healthz",
+        "argv_for_port": argv,
+    }
+    server_name = project_server_kind(options)
+    return [
+        Target(
+            key="project",
+            label=f"project ({server_name})",
+            figures=("idle", "session", "echo", "db", "fanout"),
+            env=project_env(options),
+            notes={"CONN_MAX_AGE": "default (60)"},
+            **common,
+        ),
+        Target(
+            key="project_cma0",
+            label=f"project ({server_name}, CONN_MAX_AGE=0)",
+            figures=("db",),
+            env=project_env(options, conn_max_age=0),
+            notes={"CONN_MAX_AGE": "0"},
+            **common,
+        ),
+    ]
+
+
+def prepare_project(options, log):
+    """Migrate the bench database and empty the bench's Redis database (it is the bench's own)."""
+    env = project_env(options)
+    log(f"migrating {options.database_url.rsplit('@', 1)[-1]}")
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if completed.returncode != 0:
+        raise ServerStartError(
+            "manage.py migrate failed for the bench database:\n"
+            + (completed.stdout + completed.stderr)[-3000:]
+        )
+    import redis
+
+    redis.Redis.from_url(options.redis_url, socket_connect_timeout=2).flushdb()
+
+
+def logged_in_sessions(options, count):
+    """Session cookies of ``count`` logged-in bench users (bench/django_sessions.py)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.django_sessions", str(count)],
+        cwd=PROJECT_DIR,
+        env=project_env(options),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError((completed.stdout + completed.stderr).strip()[-1500:])
+    import json
+
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------------------------
+# The peer (the seed's stack) and the pure-asyncio echo server
+# ----------------------------------------------------------------------------------------------
+def peer_targets(options):
+    peer_dir = Path(options.peer_dir).resolve()
+    python = peer_dir / ".venv-peer" / "bin" / "python"
+    if not (peer_dir / "app.py").exists():
+        raise ServerStartError(f"no peer at {peer_dir} (set PEER_DIR to the peer_flask folder)")
+    if not python.exists():
+        raise ServerStartError(
+            f"the peer is not set up: {python} is missing; run `bash {peer_dir}/setup.sh` "
+            "(make bench does)"
+        )
+    env = dict(os.environ)
+
+    def argv(*flags):
+        return lambda port: [str(python), "app.py", "--port", str(port), *flags]
+
+    common = {
+        "kind": "peer",
+        "figures": ("idle", "session", "echo", "db"),
+        # The seed's session round trip: / writes the session, /whoami reads it.
+        "session_paths": ["/", "/whoami"],
+        "session_cookie": "session",
+        "echo_path": "/ws",
+        "db_path": "/db?name=alex&age=18",
+        "db_user": "bench",
+        "ready_path": "/whoami",
+        "cwd": peer_dir,
+        "env": env,
+    }
+    return [
+        Target(key="peer", label="peer", argv_for_port=argv(), **common),
+        Target(
+            key="peer_nodelay",
+            label="peer --nodelay",
+            argv_for_port=argv("--nodelay"),
+            **common,
+        ),
+    ]
+
+
+def echo_target():
+    return Target(
+        key="asyncio_echo",
+        label="asyncio websockets echo",
+        kind="echo",
+        figures=("idle", "echo"),
+        echo_path="/",
+        argv_for_port=lambda port: [sys.executable, "-m", "bench.echo_server", str(port)],
+        env=dict(os.environ),
+    )
+
+
+def new_secret_key():
+    return secrets.token_urlsafe(50)
