@@ -25,6 +25,25 @@ test: install-dev services
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
+# The benchmark (issue 8, docs/performance.md): the seed's stack as the peer, and the project on
+# a bench database, MariaDB user and Redis database of its own.
+PEER_DIR ?= ../shared/peer_flask
+BENCH_DB_NAME ?= chatdb_bench
+BENCH_DB_USER ?= chatbench
+BENCH_DB_PASSWORD ?= chatbench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/4
+
+.PHONY: bench
+## Measure the project beside the peer: make bench [BENCH_ARGS="--quick --only session,echo"].
+bench: install-dev
+	@DB_NAME=$(BENCH_DB_NAME) DB_USER=$(BENCH_DB_USER) DB_PASSWORD=$(BENCH_DB_PASSWORD) \
+		scripts/services.sh
+	@bash $(PEER_DIR)/setup.sh >&2
+	@$(PY) -m pip install -q --disable-pip-version-check -r bench/requirements.txt >&2
+	$(PY) -m bench --peer-dir $(PEER_DIR) --redis-url $(BENCH_REDIS_URL) \
+		--database-url mysql://$(BENCH_DB_USER):$(BENCH_DB_PASSWORD)@127.0.0.1:3306/$(BENCH_DB_NAME) \
+		$(BENCH_ARGS)
+
 install:
 	@scripts/install.sh
 
