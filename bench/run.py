@@ -278,7 +278,7 @@ def main(argv=None):
     try:
         chosen = select_targets(options)
         if any(target.kind == "project" for target, _ in chosen):
-            prepare_project(options, log)
+            prepare_project(options, log, log_dir)
         for round_number in range(1, options.rounds + 1):
             log(f"round {round_number} of {options.rounds}")
             round_results = {}

@@ -153,8 +153,10 @@ def project_targets(options):
     ]
 
 
-def prepare_project(options, log):
+def prepare_project(options, log, log_dir):
     """Migrate the bench database and empty the bench's Redis database (it is the bench's own)."""
+    import redis
+
     env = project_env(options)
     log(f"migrating {options.database_url.rsplit('@', 1)[-1]}")
     completed = subprocess.run(
@@ -166,13 +168,18 @@ def prepare_project(options, log):
         timeout=300,
     )
     if completed.returncode != 0:
+        log_path = Path(log_dir) / "migrate.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_text(completed.stdout + completed.stderr)
+        last_lines = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-3:])
         raise ServerStartError(
-            "manage.py migrate failed for the bench database:\n"
-            + (completed.stdout + completed.stderr)[-3000:]
+            f"manage.py migrate failed for the bench database (full output: {log_path}):\n"
+            f"{last_lines}\nmake bench creates the database and user with scripts/services.sh."
         )
-    import redis
-
-    redis.Redis.from_url(options.redis_url, socket_connect_timeout=2).flushdb()
+    try:
+        redis.Redis.from_url(options.redis_url, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as exc:
+        raise ServerStartError(f"Redis at {options.redis_url} does not answer: {exc}") from exc
 
 
 def logged_in_sessions(options, count):
