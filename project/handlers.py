@@ -26,6 +26,7 @@ import asyncio
 import contextvars
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import SyncToAsync
@@ -72,9 +73,8 @@ class RequestThreadPool:
         else:
             await self._free_threads.acquire()
         try:
-            context = contextvars.copy_context()
             return await loop.run_in_executor(
-                self._executor, context.run, _call_in_pool_thread, loop, func, args
+                self._executor, _call_in_pool_thread, loop, func, args
             )
         finally:
             self._free_threads.release()
@@ -83,13 +83,22 @@ class RequestThreadPool:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
+_pool_thread = threading.local()
+
+
 def _call_in_pool_thread(loop, func, args):
-    # What SyncToAsync sets up for its threads: async_to_sync() called from here (an async view,
-    # a channel layer call) then runs its coroutine on the server's loop instead of starting a
-    # new loop in yet another thread.
-    SyncToAsync.threadlocal.main_event_loop = loop
-    SyncToAsync.threadlocal.main_event_loop_pid = os.getpid()
-    return func(*args)
+    # Each pool thread runs every request in one context of its own, kept between requests, so
+    # that Django's asgiref Locals (the cache clients, translations) behave as thread-locals do
+    # under WSGI: made once per thread, not once per request.
+    context = getattr(_pool_thread, "context", None)
+    if context is None:
+        context = _pool_thread.context = contextvars.Context()
+        # What SyncToAsync sets up for its threads: async_to_sync() called from here (an async
+        # view, a channel layer call) runs its coroutine on the server's loop instead of starting
+        # a new loop in yet another thread.
+        SyncToAsync.threadlocal.main_event_loop = loop
+        SyncToAsync.threadlocal.main_event_loop_pid = os.getpid()
+    return context.run(func, *args)
 
 
 class PooledASGIHandler(ASGIHandler):
@@ -111,7 +120,6 @@ class PooledASGIHandler(ASGIHandler):
             body_file = await self.read_body(receive)
         except RequestAborted:
             return
-        set_script_prefix(get_script_prefix(scope))
         try:
             response = await self.pool.run(self.respond, scope, body_file)
         except PoolExhausted:
@@ -135,6 +143,7 @@ class PooledASGIHandler(ASGIHandler):
 
     def respond(self, scope, body_file):
         """Everything synchronous about one request, run on a pool thread."""
+        set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, error_response = self.create_request(scope, body_file)
         response = error_response if request is None else self.get_response(request)
