@@ -3,6 +3,7 @@
 import logging
 
 from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http.request import split_domain_port
 
 from project.errors import service_unavailable_response, unavailable_service
@@ -32,6 +33,29 @@ class ServiceUnavailableMiddleware:
             "%s unavailable while serving %s: %s", service, request.path, type(exception).__name__
         )
         return service_unavailable_response(service)
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's session middleware, answering 503 when the session cannot be saved.
+
+    Saving happens after the view, outside ``process_exception``'s reach: without this, a store
+    that went away mid-request (or one that was never reachable, for a new visitor whose empty
+    session was never loaded) would turn into a 500 page.
+    """
+
+    def process_response(self, request, response):
+        try:
+            return super().process_response(request, response)
+        except Exception as exc:
+            service = unavailable_service(exc)
+            if service is None:
+                raise
+            logger.warning(
+                "session store unavailable while saving the session for %s: %s",
+                request.path,
+                type(exc).__name__,
+            )
+            return service_unavailable_response("session store")
 
 
 class AdminHostMiddleware:

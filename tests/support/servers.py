@@ -26,6 +26,23 @@ def database_url_for(database_name, user=None):
     return urlunsplit(parts._replace(path=f"/{database_name}"))
 
 
+def production_env(**overrides):
+    """Environment of a production-mode server (DEBUG off) reachable over plain loopback HTTP.
+
+    TLS would terminate at nginx in front (docs/deploy.md), so the HTTPS redirect and the secure
+    cookie flags are off here; everything else is as deployed.
+    """
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": "test-only-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        **overrides,
+    }
+
+
 class DaphneServer:
     """A daphne process serving ``project.asgi:application`` on a free loopback port.
 
@@ -67,6 +84,16 @@ class DaphneServer:
             *self.extra_args,
             "project.asgi:application",
         ]
+
+    def migrate(self):
+        """Run ``manage.py migrate`` with this server's environment (e.g. a throwaway database)."""
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            check=True,
+            timeout=300,
+        )
 
     def start(self, timeout=30):
         log = self.log_path.open("ab")

@@ -1,0 +1,116 @@
+"""Redis or MariaDB stopped while the site runs: a readable 503, then recovery without restart.
+
+Each test runs its own throwaway Redis or MariaDB (tests/support/services.py) and daphne in
+production mode, and stops and starts only those.
+"""
+
+import time
+
+import httpx
+import pytest
+
+from tests.support.servers import DaphneServer, production_env
+from tests.support.services import MariaDBInstance, RedisInstance
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def assert_readable_503(response, service):
+    assert response.status_code == 503
+    assert service in response.text
+    assert response.headers["Retry-After"]
+    assert "Traceback" not in response.text
+
+
+@pytest.fixture
+def redis_instance(tmp_path):
+    instance = RedisInstance(tmp_path / "redis").start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def server_on_own_redis(live_server_env, redis_instance):
+    env = production_env(**{**live_server_env, "REDIS_URL": redis_instance.url})
+    with DaphneServer(env=env, name="daphne-own-redis") as server:
+        yield server
+
+
+def test_redis_stopped_gives_503_pages_and_recovers_without_restart(
+    server_on_own_redis, redis_instance
+):
+    server = server_on_own_redis
+    with httpx.Client(base_url=server.url, timeout=10) as visitor:
+        assert visitor.get("/").status_code == 200
+        assert visitor.get("/").status_code == 200
+
+        redis_instance.stop()
+        returning_visitor = visitor.get("/")
+        new_visitor = httpx.get(f"{server.url}/", timeout=10)
+        started = time.monotonic()
+        health = httpx.get(f"{server.url}/healthz", timeout=10)
+        health_seconds = time.monotonic() - started
+
+        assert_readable_503(returning_visitor, "session store")
+        assert_readable_503(new_visitor, "session store")
+        assert health.status_code == 503
+        assert health.json()["cache"].startswith("error: ")
+        assert health.json()["database"] == "ok"
+        assert health_seconds < 3
+
+        redis_instance.start()
+        wait_until(
+            lambda: httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200,
+            timeout=20,
+            message="healthz back to 200 after Redis returned",
+        )
+        assert visitor.get("/").status_code == 200
+    assert "Traceback" not in server.log()
+
+
+@pytest.fixture(scope="module")
+def mariadb_instance(tmp_path_factory):
+    instance = MariaDBInstance(tmp_path_factory.mktemp("mariadb"))
+    instance.install()
+    instance.start()
+    instance.create_database("faults")
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def server_on_own_mariadb(live_server_env, mariadb_instance):
+    env = production_env(**{**live_server_env, "DATABASE_URL": mariadb_instance.url("faults")})
+    server = DaphneServer(env=env, name="daphne-own-mariadb")
+    server.migrate()
+    with server:
+        yield server
+
+
+def test_mariadb_stopped_gives_503_pages_and_recovers_without_restart(
+    server_on_own_mariadb, mariadb_instance
+):
+    server = server_on_own_mariadb
+    assert httpx.get(f"{server.url}/stats/", timeout=10).status_code == 200
+
+    mariadb_instance.stop()
+    page = httpx.get(f"{server.url}/stats/", timeout=10)
+    started = time.monotonic()
+    health = httpx.get(f"{server.url}/healthz", timeout=10)
+    health_seconds = time.monotonic() - started
+
+    assert_readable_503(page, "database")
+    assert health.status_code == 503
+    assert health.json()["database"].startswith("error: ")
+    assert health.json()["cache"] == "ok"
+    assert health_seconds < 3
+
+    mariadb_instance.start()
+    wait_until(
+        lambda: httpx.get(f"{server.url}/stats/", timeout=10).status_code == 200,
+        timeout=30,
+        message="the database page back to 200 after MariaDB returned",
+    )
+    assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+    assert "Traceback" not in server.log()

@@ -1,0 +1,146 @@
+"""Throwaway Redis and MariaDB servers for fault tests: own data, free port, stopped by pid.
+
+Fault tests stop and start these, never the machine's own services.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.support.servers import ARTIFACTS_DIR
+from tests.support.waiting import free_port, port_accepts, wait_until
+
+
+class _ServerProcess:
+    """A server process on a fixed loopback port that can be stopped and started again."""
+
+    name = "server"
+
+    def __init__(self, workdir):
+        self.port = free_port()
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.process = None
+        ARTIFACTS_DIR.mkdir(exist_ok=True)
+        self.log_path = ARTIFACTS_DIR / f"{self.name}-{self.port}.log"
+
+    def command(self):
+        raise NotImplementedError
+
+    def start(self, timeout=60):
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
+            )
+        wait_until(
+            lambda: self.process.poll() is not None or port_accepts(self.port),
+            timeout=timeout,
+            message=f"{self.name} listening on port {self.port}",
+        )
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited at start-up: see {self.log_path}")
+        return self
+
+    def stop(self, timeout=30):
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=timeout)
+        wait_until(lambda: not port_accepts(self.port), timeout=10, message=f"{self.name} down")
+
+
+class RedisInstance(_ServerProcess):
+    """A Redis server of the test's own, in memory only."""
+
+    name = "redis"
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self):
+        return [
+            shutil.which("redis-server") or "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.workdir),
+        ]
+
+
+class MariaDBInstance(_ServerProcess):
+    """A MariaDB server of the test's own: its own data directory, socket and port.
+
+    It runs without grant tables, so any user name connects; it is only reachable on loopback
+    for as long as the test runs.
+    """
+
+    name = "mariadb"
+
+    def __init__(self, workdir):
+        super().__init__(workdir)
+        self.datadir = self.workdir / "data"
+        self.socket = self.workdir / "mariadb.sock"
+
+    def url(self, database):
+        return f"mysql://root@127.0.0.1:{self.port}/{database}"
+
+    def install(self):
+        if self.datadir.exists():
+            return
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        subprocess.run(
+            [
+                shutil.which("mariadb-install-db") or "mariadb-install-db",
+                "--no-defaults",  # the machine's my.cnf names its own user, logs and paths
+                f"--datadir={self.datadir}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                *user,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def command(self):
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        return [
+            "/usr/sbin/mariadbd",
+            "--no-defaults",
+            f"--datadir={self.datadir}",
+            f"--socket={self.socket}",
+            f"--pid-file={self.workdir / 'mariadb.pid'}",
+            "--bind-address=127.0.0.1",
+            f"--port={self.port}",
+            "--skip-grant-tables",
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=32M",
+            "--character-set-server=utf8mb4",
+            *user,
+        ]
+
+    def create_database(self, database):
+        subprocess.run(
+            [
+                shutil.which("mariadb") or "mariadb",
+                f"--socket={self.socket}",
+                "-uroot",
+                "-e",
+                f"CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
