@@ -8,9 +8,13 @@ from django.core.cache import cache
 STRONG_PASSWORD = "kite-Orbit-42"
 
 
-def login(client, username="alice", password=STRONG_PASSWORD, **extra):
-    """POST the login form; ``extra`` adds fields such as ``remember`` or ``next``."""
-    return client.post("/accounts/login/", {"username": username, "password": password, **extra})
+def login(client, username="alice", password=STRONG_PASSWORD, headers=None, **fields):
+    """POST the login form; ``fields`` adds fields such as ``remember`` or ``next``."""
+    return client.post(
+        "/accounts/login/",
+        {"username": username, "password": password, **fields},
+        headers=headers,
+    )
 
 
 def session_cookie(client):

@@ -1,0 +1,148 @@
+"""/session/ shows the visitor's session as the store holds it: the real key, TTL and key names."""
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.sessions.models import Session
+
+from tests.accounts.helpers import login, redis_session_key, session_cookie
+
+pytestmark = pytest.mark.django_db
+
+SESSION_URL = "/session/"
+
+
+def test_session_page_shows_the_real_redis_key_and_its_ttl(client, alice, redis_client):
+    login(client, remember="on")
+    key = session_cookie(client)
+
+    response = client.get(SESSION_URL)
+
+    assert response.status_code == 200
+    stored = response.context["stored"]
+    assert stored.backend == "cache"
+    assert stored.session_key == key
+    [storage] = stored.storages
+    assert storage.name == redis_session_key(key)
+    assert redis_client.exists(storage.name) == 1
+    assert abs(storage.seconds_left - redis_client.ttl(storage.name)) <= 2
+    assert storage.name in response.content.decode()
+
+
+def test_session_page_names_the_keys_but_never_shows_the_auth_hash(client, alice):
+    login(client)
+    auth_hash = client.session[HASH_SESSION_KEY]
+
+    response = client.get(SESSION_URL)
+
+    html = response.content.decode()
+    assert {"_auth_user_id", "_auth_user_hash", "_auth_user_backend"} <= set(
+        response.context["stored"].key_names
+    )
+    assert HASH_SESSION_KEY in html
+    assert auth_hash not in html
+
+
+def test_session_page_tells_when_the_session_ends_with_the_browser(client, alice):
+    login(client)
+
+    response = client.get(SESSION_URL)
+
+    assert response.context["expire_at_browser_close"] is True
+
+
+def test_session_page_without_a_session_says_so(client):
+    response = client.get(SESSION_URL)
+
+    assert response.status_code == 200
+    assert response.context["stored"] is None
+    assert 'class="session-none"' in response.content.decode()
+
+
+def test_session_page_with_an_unknown_session_cookie_says_so(client):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "0" * 32
+
+    response = client.get(SESSION_URL)
+
+    assert response.status_code == 200
+    assert response.context["stored"] is None
+
+
+def test_session_page_with_a_malformed_session_cookie_is_not_an_error(
+    client, file_session_settings
+):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "../../etc/passwd"
+
+    response = client.get(SESSION_URL)
+
+    assert response.status_code == 200
+    assert response.context["stored"] is None
+
+
+def test_session_page_is_never_cached(client):
+    response = client.get(SESSION_URL)
+
+    assert "no-cache" in response["Cache-Control"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Other SESSION_BACKEND values
+# ------------------------------------------------------------------------------------------------
+
+
+def test_session_page_on_the_db_backend_shows_the_database_row(client, settings, alice):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    login(client, remember="on")
+    key = session_cookie(client)
+
+    stored = client.get(SESSION_URL).context["stored"]
+
+    assert stored.backend == "db"
+    [storage] = stored.storages
+    assert key in storage.name
+    assert Session._meta.db_table in storage.name
+    row = Session.objects.get(session_key=key)
+    assert abs(stored.seconds_left - settings.SESSION_COOKIE_AGE) <= 5
+    assert stored.expires_at == row.expire_date
+
+
+def test_session_page_on_the_cached_db_backend_shows_row_and_redis_key(
+    client, settings, alice, redis_client
+):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    login(client, remember="on")
+    key = session_cookie(client)
+
+    stored = client.get(SESSION_URL).context["stored"]
+
+    assert stored.backend == "cached_db"
+    row, cached = stored.storages
+    assert key in row.name
+    assert redis_client.exists(cached.name) == 1
+    assert cached.name.endswith(f"django.contrib.sessions.cached_db{key}")
+
+
+def test_session_page_on_the_file_backend_shows_the_file(client, alice, file_session_settings):
+    login(client, remember="on")
+    key = session_cookie(client)
+
+    stored = client.get(SESSION_URL).context["stored"]
+
+    assert stored.backend == "file"
+    [storage] = stored.storages
+    assert storage.name == str(file_session_settings / f"{settings.SESSION_COOKIE_NAME}{key}")
+    assert abs(stored.seconds_left - settings.SESSION_COOKIE_AGE) <= 5
+
+
+def test_session_page_on_signed_cookies_says_there_is_no_server_side_storage(
+    client, settings, alice
+):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    login(client)
+
+    response = client.get(SESSION_URL)
+
+    assert response.status_code == 200
+    assert response.context["server_side"] is False
+    assert "_auth_user_id" in response.context["cookie_key_names"]
+    assert 'class="session-no-storage"' in response.content.decode()
