@@ -134,6 +134,7 @@ def summarise(result, snapshots):
             "units",
             "errors",
             "error_kinds",
+            "error_samples",
             "statuses",
             "distinct_sessions",
             "connections_opened",

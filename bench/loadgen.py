@@ -93,6 +93,7 @@ async def run_http(spec, harness):
     errors = {}
     statuses = {}
     sessions_seen = set()
+    error_samples = []
     issued = 0
 
     async def worker(client):
@@ -113,6 +114,8 @@ async def run_http(spec, harness):
             _count(statuses, str(response.status))
             if response.status not in expected:
                 _count(errors, f"HTTP {response.status}")
+                if len(error_samples) < 3:
+                    error_samples.append(f"{path}: {response.body[:300].decode(errors='replace')}")
             if session_cookie and session_cookie in client.cookies:
                 sessions_seen.add(client.cookies[session_cookie])
 
@@ -129,6 +132,7 @@ async def run_http(spec, harness):
         "ok": ok,
         "errors": sum(errors.values()),
         "error_kinds": errors,
+        "error_samples": error_samples,
         "statuses": statuses,
         "elapsed_s": elapsed,
         "rate": ok / elapsed if elapsed else None,

@@ -127,6 +127,13 @@ def parse_args(argv=None):
         help="users the fan-out's 20 messages/s are spread over, in turn (the chat limits each "
         "user to 20 messages per 10 s; default 20: 1 message/s each)",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SIZE=VALUE",
+        help=f"override one load size, e.g. --set idle_connections=3000 ({', '.join(FULL_SIZES)})",
+    )
     parser.add_argument("--results-dir", default=str(PROJECT_DIR / "bench" / "results"))
     options = parser.parse_args(argv)
     options.only = [name.strip() for name in options.only.split(",") if name.strip()]
@@ -137,6 +144,12 @@ def parse_args(argv=None):
     unknown = set(options.targets) - set(TARGET_KEYS)
     if unknown:
         parser.error(f"unknown target(s) {sorted(unknown)}; choose from {list(TARGET_KEYS)}")
+    options.overrides = {}
+    for item in options.set:
+        name, _, value = item.partition("=")
+        if name not in FULL_SIZES or not value:
+            parser.error(f"--set {item!r}: expected SIZE=VALUE with SIZE in {list(FULL_SIZES)}")
+        options.overrides[name] = type(FULL_SIZES[name])(value)
     if options.rounds is None:
         options.rounds = 1 if options.quick else 3
     options.peer_dir = str((PROJECT_DIR / options.peer_dir).resolve())
@@ -178,6 +191,9 @@ def machine_description():
 
 
 def git_revision():
+    """The measured revision: from git, or BENCH_PROJECT_REVISION for an exported tree."""
+    if os.environ.get("BENCH_PROJECT_REVISION"):
+        return os.environ["BENCH_PROJECT_REVISION"]
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_DIR, capture_output=True, text=True
@@ -189,6 +205,8 @@ def git_revision():
             text=True,
         ).stdout.strip()
     except OSError:
+        return None
+    if not head:
         return None
     return head + ("+uncommitted changes" if dirty else "")
 
@@ -248,7 +266,7 @@ def run_target(ctx, target, figures, log_dir):
 
 def main(argv=None):
     options = parse_args(argv)
-    sizes = QUICK_SIZES if options.quick else FULL_SIZES
+    sizes = {**(QUICK_SIZES if options.quick else FULL_SIZES), **options.overrides}
     fd_limit = raise_fd_limit()
     started_at = datetime.datetime.now().astimezone()
     results_dir = Path(options.results_dir)
