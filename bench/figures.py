@@ -46,7 +46,7 @@ def drive(spec, server, extra_snapshot=None, timeout=900):
     """
     with tempfile.TemporaryFile("w+") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.loadgen", json.dumps(spec)],
+            [sys.executable, "-m", "bench.loadgen"],
             cwd=PROJECT_DIR,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -56,6 +56,8 @@ def drive(spec, server, extra_snapshot=None, timeout=900):
         # Bounded in time whatever happens: a hung server must not hang the run.
         watchdog = threading.Timer(timeout, process.kill)
         watchdog.start()
+        process.stdin.write(json.dumps(spec) + "\n")
+        process.stdin.flush()
         snapshots = {}
         result = None
         try:

@@ -1,7 +1,9 @@
 """The load generator: a separate process that drives one server over loopback.
 
-Run by the harness as ``python -m bench.loadgen '<json spec>'``. It talks to the harness over its
-standard streams, one JSON object per line:
+Run by the harness as ``python -m bench.loadgen``. It talks to the harness over its standard
+streams, one JSON object per line:
+
+* the spec, first line on stdin (not argv: it can hold session keys, which ``ps`` would show).
 
 * ``{"checkpoint": NAME}`` on stdout, then it blocks until the harness answers with a line on
   stdin. The harness reads the server's CPU time, RSS and database counters at each checkpoint,
@@ -385,7 +387,7 @@ async def main_async(spec):
 
 
 def main():
-    spec = json.loads(sys.argv[1])
+    spec = json.loads(sys.stdin.readline())
     spec["_fd_limit"] = raise_fd_limit()
     if spec.get("loop", "uvloop") == "uvloop":
         try:
