@@ -68,7 +68,7 @@ class LoginForm(AuthenticationForm):
             attrs={"class": "my_password", "autocomplete": "current-password"}
         ),
     )
-    remember = forms.BooleanField(label=_("Remember me"), required=False)
+    remember = forms.BooleanField(label=_("Remember me"), label_suffix="", required=False)
 
     error_messages = {
         # One message for an unknown username and a wrong password alike: which of the two was
