@@ -20,8 +20,8 @@ run: install
 	$(PY) manage.py migrate --noinput
 	exec $(PY) -m project.serve -b $(HOST) -p $(PORT) project.asgi:application
 
-## Install with the test tools, make sure MariaDB and Redis are up, run the whole suite.
-test: install-dev services
+## Install with the test tools, make sure MariaDB, Redis and nginx are there, run the whole suite.
+test: install-dev services nginx
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -52,6 +52,11 @@ install-dev:
 
 services:
 	@scripts/services.sh
+
+# The deployment test (tests/deploy) runs the shipped nginx site in front of daphne processes.
+.PHONY: nginx
+nginx:
+	@scripts/ensure-nginx.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
