@@ -1,6 +1,8 @@
 """Middleware that turns an unreachable backing service into a readable 503 page."""
 
 import logging
+import os
+import socket
 
 from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
@@ -76,3 +78,28 @@ class AdminHostMiddleware:
             if host == self.admin_host:
                 request.urlconf = "project.urls_admin"
         return self.get_response(request)
+
+
+def served_by():
+    """``<host name>:<pid>``: which server process this is, for the ``X-Served-By`` header."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class ServedByMiddleware:
+    """Name the process that served each response in an ``X-Served-By`` header.
+
+    Behind a load balancer it tells which of the daphne processes answered (the deployment test
+    relies on it; project/serve.py puts the same header on WebSocket handshakes). Installed only
+    when ``SERVED_BY_HEADER`` is on: it tells every client host names and process ids.
+    """
+
+    header = "X-Served-By"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.value = served_by()
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response[self.header] = self.value
+        return response

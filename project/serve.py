@@ -58,6 +58,14 @@ class Server(daphne_server.Server):
         # Fail a connection with a close frame (e.g. 1009) rather than by dropping TCP.
         factory.setProtocolOptions(failByDrop=False)
         self._ws_factory = factory
+        from django.conf import settings
+
+        if settings.SERVED_BY_HEADER:
+            # The handshake's 101 comes from autobahn, not from Django's middleware: the
+            # factory's headers are how it names this process (ServedByMiddleware for HTTP).
+            from project.middleware import ServedByMiddleware, served_by
+
+            factory.headers = {**factory.headers, ServedByMiddleware.header: served_by()}
 
 
 class CommandLineInterface(daphne_cli.CommandLineInterface):

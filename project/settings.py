@@ -80,6 +80,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Diagnostics behind a load balancer: X-Served-By names the process on every response and
+# WebSocket handshake (docs/deploy.md). Off by default: it shows clients host names and pids.
+# Outermost, so that responses made by the other middleware carry it too.
+SERVED_BY_HEADER = env.bool("SERVED_BY_HEADER", default=False)
+if SERVED_BY_HEADER:
+    MIDDLEWARE.insert(0, "project.middleware.ServedByMiddleware")
 
 TEMPLATES = [
     {
