@@ -34,7 +34,11 @@ def _check_cache():
 
 async def _check_channel_layer():
     layer = get_channel_layer()
-    channel = await layer.new_channel("healthz.")
+    # The default prefix, not one of our own: channels-redis delivers every process-local channel
+    # through one Redis list per process, popped by whichever receive() holds the layer's lock -
+    # a connected WebSocket consumer's, usually. A channel under another prefix lives in a list
+    # that receiver never pops, so the check timed out whenever a WebSocket was open.
+    channel = await layer.new_channel()
     await layer.send(channel, {"type": "healthz.ping"})
     message = await layer.receive(channel)
     if message.get("type") != "healthz.ping":

@@ -4,6 +4,7 @@ import time
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from tests.support.servers import DaphneServer
 from tests.support.waiting import free_port
@@ -42,3 +43,16 @@ def test_healthz_names_the_cache_quickly_when_redis_is_unreachable(live_server_e
     assert body["channel_layer"].startswith("error: ")
     assert str(closed_port) not in response.text
     assert elapsed < 3
+
+
+@pytest.mark.live_server_process
+def test_healthz_stays_ok_while_websockets_are_connected(daphne_server):
+    # A connected consumer holds the channel layer's receive loop of its process; the check's
+    # own message must still reach it (it once timed out: 503 on every busy process).
+    with connect(f"{daphne_server.ws_url}/ws/echo/", origin=daphne_server.url) as ws:
+        ws.send("hello")
+        assert ws.recv(timeout=5) == "hello"
+        responses = [httpx.get(f"{daphne_server.url}/healthz", timeout=10) for _ in range(3)]
+
+    assert [response.status_code for response in responses] == [200, 200, 200]
+    assert all(response.json()["channel_layer"] == "ok" for response in responses)
