@@ -102,8 +102,10 @@ def test_example_environment_names_every_variable_the_settings_read():
     # The embedded SQLite database is for development only.
     development_only = {"SQLITE_PATH"}
 
-    assert read - development_only - listed == set()
-    assert listed - read == set()
+    missing = read - development_only - listed
+    unknown = listed - read
+    assert not missing, f"add {sorted(missing)} to deploy/env.example (commented out if optional)"
+    assert not unknown, f"deploy/env.example sets {sorted(unknown)}, which settings.py never reads"
 
 
 def test_example_environment_passes_the_deployment_checklist(deploy_dir):
