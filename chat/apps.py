@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.urls import register_converter
 
 
 class ChatConfig(AppConfig):
@@ -6,3 +7,10 @@ class ChatConfig(AppConfig):
 
     name = "chat"
     verbose_name = "Chat"
+
+    def ready(self):
+        from chat.converters import RoomNameConverter
+
+        # Here, once, because both chat/urls.py and chat/routing.py use it and Django refuses
+        # (deprecates) registering a converter name twice.
+        register_converter(RoomNameConverter, "room")

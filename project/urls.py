@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from accounts.views import SessionView
+from chat.views import EchoView
 from project.views import HomeView, StatsView, healthz
 
 handler500 = "project.errors.server_error"
@@ -17,6 +18,8 @@ urlpatterns = [
     path("stats/", StatsView.as_view(), name="stats"),
     path("accounts/", include("accounts.urls")),
     path("session/", SessionView.as_view(), name="session"),
+    path("chat/", include("chat.urls")),
+    path("echo/", EchoView.as_view(), name="echo"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Flask's redirect_to: old addresses answer 301 to the home page.
     path("index/", RedirectView.as_view(pattern_name="home", permanent=True), name="old-index"),

@@ -1,0 +1,156 @@
+import asyncio
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
+
+from chat import live, protocol, selectors, services
+from chat.protocol import ErrorCode, ProtocolError
+
+logger = logging.getLogger(__name__)
+
+
+class EchoConsumer(AsyncWebsocketConsumer):
+    """The seed's ``/ws``: every message goes back to its sender unchanged, text as text and
+    binary as binary, in order."""
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is not None:
+            await self.send(text_data=text_data)
+        else:
+            await self.send(bytes_data=bytes_data)
+
+
+def room_group_name(room_name):
+    return f"chat.{room_name}"
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    """A chat room for logged-in users: history on connect, then messages and presence.
+
+    Every message is stored before it is broadcast through the channel layer, so clients of
+    other server processes sharing the layer's Redis are in the same room.
+    """
+
+    async def connect(self):
+        self.user = self.scope["user"]
+        if not self.user.is_authenticated:
+            # Closing before accepting refuses the handshake: daphne answers HTTP 403.
+            await self.close()
+            return
+        self.username = self.user.get_username()
+        self.room_name = self.scope["url_route"]["kwargs"]["room_name"]
+        self.room_group_name = room_group_name(self.room_name)
+        self.presence_version = 0
+        self.presence_users = None
+        self.presence_task = None
+
+        # Join the group before reading history: a message stored in between then arrives both
+        # ways, and the id check in chat_message drops the copy, instead of being missed.
+        await self.channel_layer.group_add(self.room_group_name, self.channel_name)
+        await self.accept()
+        history = await database_sync_to_async(selectors.recent_messages)(self.room_name)
+        self.history_last_id = history[-1].pk if history else 0
+        await self.send_event(protocol.history_event(history))
+
+        state = await live.presence().join(self.room_name, self.channel_name, self.username)
+        await self.announce_presence(state, always=True)
+        self.presence_task = asyncio.create_task(self.keep_presence())
+
+    async def disconnect(self, code):
+        if not hasattr(self, "room_group_name"):
+            return
+        if self.presence_task is not None:
+            self.presence_task.cancel()
+        await self.channel_layer.group_discard(self.room_group_name, self.channel_name)
+        state = await live.presence().leave(self.room_name, self.channel_name, self.username)
+        await self.announce_presence(state)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            event = protocol.parse_client_event(text_data, bytes_data)
+            text = event.get("text")
+            try:
+                services.validate_message_text(text)
+            except ValidationError as exc:
+                raise ProtocolError(exc.code, exc.messages[0]) from None
+            if not await live.message_rate_limiter().hit(f"user:{self.user.pk}"):
+                raise ProtocolError(
+                    ErrorCode.RATE_LIMITED,
+                    f"More than {live.MESSAGES_PER_WINDOW} messages in "
+                    f"{live.RATE_WINDOW_SECONDS} seconds; slow down.",
+                )
+            message = await self.post_message(text)
+        except ProtocolError as exc:
+            await self.send_event(protocol.error_event(exc.code, exc.detail))
+            return
+        await self.channel_layer.group_send(
+            self.room_group_name,
+            {"type": "chat.message", "message": protocol.message_data(message)},
+        )
+
+    async def post_message(self, text):
+        try:
+            return await database_sync_to_async(services.post_message)(
+                user=self.user, room=self.room_name, text=text
+            )
+        except ValidationError as exc:
+            raise ProtocolError(exc.code, exc.messages[0]) from None
+        except DatabaseError:
+            logger.exception("storing a message in room %s failed", self.room_name)
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE, "The message could not be stored; try again."
+            ) from None
+
+    # Handlers of the room group's events
+
+    async def chat_message(self, event):
+        if event["message"]["id"] <= self.history_last_id:
+            return
+        await self.send_event(event["message"])
+
+    async def presence_update(self, event):
+        await self.show_presence(tuple(event["users"]), event["version"])
+
+    # Presence
+
+    async def announce_presence(self, state, always=False):
+        if state.changed:
+            await self.channel_layer.group_send(
+                self.room_group_name,
+                {"type": "presence.update", "users": list(state.users), "version": state.version},
+            )
+        elif always:
+            await self.show_presence(state.users, state.version)
+
+    async def show_presence(self, users, version):
+        # Broadcasts from several processes can arrive out of order: keep the newest, and skip
+        # repeats of what the client already shows.
+        if version < self.presence_version:
+            return
+        self.presence_version = version
+        if users != self.presence_users:
+            self.presence_users = users
+            await self.send_event(protocol.presence_event(users))
+
+    async def keep_presence(self):
+        """Renew this connection's presence entry; the renewal also prunes the entries of
+        vanished processes and announces the change."""
+        interval = settings.CHAT_PRESENCE_TTL / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                state = await live.presence().renew(
+                    self.room_name, self.channel_name, self.username
+                )
+                await self.announce_presence(state)
+            except Exception:
+                # A transient Redis failure must not end the renewals for good.
+                logger.exception("renewing presence in room %s failed", self.room_name)
+
+    async def send_event(self, event):
+        await self.send(text_data=json.dumps(event, ensure_ascii=False))

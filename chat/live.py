@@ -1,0 +1,233 @@
+"""Live state of the chat shared by every server process: who is in a room, who posts too fast.
+
+With ``REDIS_URL`` it lives in Redis, so that several daphne processes serving one room agree;
+without it (the embedded default, one process only) in this process's memory. Each operation on
+Redis is one Lua script, atomic, timed by the Redis server's clock so that the processes' clocks
+need not agree.
+"""
+
+import asyncio
+import itertools
+import time
+import uuid
+import weakref
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+import redis.asyncio as redis
+from django.conf import settings
+
+# redis.asyncio clients belong to the event loop they were made on: one per loop.
+_clients = weakref.WeakKeyDictionary()
+
+
+def redis_client():
+    """The Redis client of the running event loop."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        client = _clients[loop] = redis.Redis.from_url(
+            settings.REDIS_URL,
+            socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
+            socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+        )
+    return client
+
+
+async def close_redis_client():
+    """Close the running event loop's client, e.g. before the loop ends."""
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
+
+
+def _key(*parts):
+    return ":".join([settings.CHAT_KEY_PREFIX, *parts])
+
+
+# ------------------------------------------------------------------------------------------------
+# Presence
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Presence:
+    """Who is in a room. ``version`` grows with every change, so that a consumer receiving
+    presence broadcasts out of order (from several processes) keeps the newest; ``changed``
+    says whether this operation changed the room."""
+
+    users: tuple
+    version: int
+    changed: bool
+
+
+# One sorted set per room; a member is "<channel name> <username>", one per connection (a user
+# may have several tabs open), scored by the time (ms) it expires unless renewed. Expired members
+# are pruned by every operation, so those of a killed process vanish within the TTL.
+_PRESENCE_SCRIPT = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+local changed = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) > 0
+if ARGV[1] == 'add' then
+  if redis.call('ZADD', KEYS[1], now + ttl, ARGV[2]) == 1 then changed = true end
+elseif redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
+  changed = true
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ttl) end
+local version = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+return {version, changed and 1 or 0, redis.call('ZRANGE', KEYS[1], 0, -1)}
+"""
+
+
+def _users(members):
+    names = set()
+    for member in members:
+        if isinstance(member, bytes):
+            member = member.decode("utf-8")
+        names.add(member.split(" ", 1)[1])
+    return tuple(sorted(names))
+
+
+class RedisPresence:
+    """Presence in Redis, for any number of processes."""
+
+    def __init__(self, ttl):
+        self.ttl_ms = max(1, round(ttl * 1000))
+
+    async def _run(self, room, action, connection, username):
+        script = redis_client().register_script(_PRESENCE_SCRIPT)
+        version, changed, members = await script(
+            keys=[_key("presence", room)],
+            args=[action, f"{connection} {username}", self.ttl_ms],
+        )
+        return Presence(users=_users(members), version=int(version), changed=bool(changed))
+
+    async def join(self, room, connection, username):
+        return await self._run(room, "add", connection, username)
+
+    async def renew(self, room, connection, username):
+        return await self._run(room, "add", connection, username)
+
+    async def leave(self, room, connection, username):
+        return await self._run(room, "remove", connection, username)
+
+
+class LocalPresence:
+    """Presence in this process's memory, for the embedded default (one process)."""
+
+    def __init__(self, ttl):
+        self.ttl = ttl
+        self.rooms = defaultdict(dict)  # room -> {(connection, username): expiry}
+        self.versions = itertools.count(1)
+
+    async def _run(self, room, action, connection, username):
+        members = self.rooms[room]
+        now = time.monotonic()
+        expired = [member for member, expiry in members.items() if expiry <= now]
+        for member in expired:
+            del members[member]
+        changed = bool(expired)
+        member = (connection, username)
+        if action == "add":
+            changed = changed or member not in members
+            members[member] = now + self.ttl
+        elif members.pop(member, None) is not None:
+            changed = True
+        users = tuple(sorted({name for _, name in members}))
+        if not members:
+            del self.rooms[room]
+        return Presence(users=users, version=next(self.versions), changed=changed)
+
+    async def join(self, room, connection, username):
+        return await self._run(room, "add", connection, username)
+
+    async def renew(self, room, connection, username):
+        return await self._run(room, "add", connection, username)
+
+    async def leave(self, room, connection, username):
+        return await self._run(room, "remove", connection, username)
+
+
+# ------------------------------------------------------------------------------------------------
+# Rate limits
+# ------------------------------------------------------------------------------------------------
+
+# Sliding window: a sorted set of the accepted hits' times (ms). A refused hit is not recorded,
+# so a client that slows down gets through again as soon as the window has room.
+_RATE_SCRIPT = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return 1
+"""
+
+
+class RedisRateLimiter:
+    """At most ``limit`` hits per ``window`` seconds per key, counted across processes."""
+
+    def __init__(self, limit, window):
+        self.limit = limit
+        self.window_ms = round(window * 1000)
+
+    async def hit(self, key):
+        """Record a hit for ``key`` and return True, or return False when over the limit."""
+        script = redis_client().register_script(_RATE_SCRIPT)
+        allowed = await script(
+            keys=[_key("rate", key)], args=[self.limit, self.window_ms, uuid.uuid4().hex]
+        )
+        return bool(allowed)
+
+
+class LocalRateLimiter:
+    """At most ``limit`` hits per ``window`` seconds per key, in this process."""
+
+    def __init__(self, limit, window):
+        self.limit = limit
+        self.window = window
+        self.hits = defaultdict(deque)
+
+    async def hit(self, key):
+        hits = self.hits[key]
+        now = time.monotonic()
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return False
+        hits.append(now)
+        return True
+
+
+# ------------------------------------------------------------------------------------------------
+# The instances the consumers use
+# ------------------------------------------------------------------------------------------------
+
+MESSAGES_PER_WINDOW = 20
+RATE_WINDOW_SECONDS = 10
+
+_local_presence = None
+_local_rate_limiter = None
+
+
+def presence():
+    """The presence store for the settings in force."""
+    global _local_presence
+    if settings.REDIS_URL:
+        return RedisPresence(settings.CHAT_PRESENCE_TTL)
+    if _local_presence is None or _local_presence.ttl != settings.CHAT_PRESENCE_TTL:
+        _local_presence = LocalPresence(settings.CHAT_PRESENCE_TTL)
+    return _local_presence
+
+
+def message_rate_limiter():
+    """The limiter of chat messages per user for the settings in force."""
+    global _local_rate_limiter
+    if settings.REDIS_URL:
+        return RedisRateLimiter(MESSAGES_PER_WINDOW, RATE_WINDOW_SECONDS)
+    if _local_rate_limiter is None:
+        _local_rate_limiter = LocalRateLimiter(MESSAGES_PER_WINDOW, RATE_WINDOW_SECONDS)
+    return _local_rate_limiter

@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chat.converters import ROOM_NAME_MAX_LENGTH, ROOM_NAME_PATTERN
+
+MESSAGE_MAX_LENGTH = 2000
+
+validate_room_name = RegexValidator(
+    rf"\A{ROOM_NAME_PATTERN}\Z",
+    _("A room name is 1 to 64 letters, digits, hyphens or underscores."),
+    code="invalid_room",
+)
+
+
+class Message(models.Model):
+    """One chat message, stored before it is broadcast so that history holds all that was seen."""
+
+    room = models.CharField(
+        _("room"), max_length=ROOM_NAME_MAX_LENGTH, validators=[validate_room_name]
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_messages",
+        verbose_name=_("user"),
+    )
+    text = models.CharField(_("text"), max_length=MESSAGE_MAX_LENGTH)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        # A room's history is read newest first by id, which is also the order of storing.
+        indexes = [models.Index(fields=["room", "id"], name="chat_message_room_id_idx")]
+
+    def __str__(self):
+        return f"{self.room} #{self.pk} {self.user_id}: {self.text[:40]}"

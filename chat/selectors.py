@@ -1,0 +1,24 @@
+"""Reads of the chat app. Synchronous: async consumers call them through
+``database_sync_to_async``."""
+
+from django.db.models import Count, Max
+
+from chat.models import Message
+
+HISTORY_LENGTH = 50
+
+
+def recent_messages(room, limit=HISTORY_LENGTH):
+    """The last ``limit`` messages of ``room``, oldest first."""
+    newest_first = Message.objects.filter(room=room).select_related("user").order_by("-id")[:limit]
+    return list(reversed(newest_first))
+
+
+def rooms_with_messages(limit=100):
+    """Rooms that have messages, most recently active first: dicts of ``room``, ``messages``
+    (how many) and ``last_message_at``."""
+    return list(
+        Message.objects.values("room")
+        .annotate(messages=Count("id"), last_message_at=Max("created_at"))
+        .order_by("-last_message_at", "room")[:limit]
+    )

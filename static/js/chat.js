@@ -1,0 +1,119 @@
+"use strict";
+
+/*
+ * A chat room page: history, messages, presence and errors over the room's WebSocket.
+ * Text from users only ever reaches the page through textContent, never as markup.
+ */
+(function () {
+  const root = document.getElementById("chat");
+  if (!root) {
+    return;
+  }
+  const text = root.dataset;
+  const stateElement = root.querySelector(".ws-state");
+  const list = root.querySelector(".chat-messages");
+  const errorElement = root.querySelector(".chat-error");
+  const presenceList = document.querySelector(".chat-presence");
+  const form = root.querySelector(".chat-send");
+  const input = form.querySelector("input");
+  const shown = new Set();
+
+  function showError(code, detail) {
+    errorElement.dataset.code = code;
+    errorElement.textContent = detail;
+    errorElement.hidden = false;
+  }
+
+  function clearError() {
+    errorElement.hidden = true;
+    errorElement.textContent = "";
+  }
+
+  function addMessage(message) {
+    if (shown.has(message.id)) {
+      return;
+    }
+    shown.add(message.id);
+    const sentAt = new Date(message.sent_at);
+    const item = document.createElement("li");
+    item.className = "chat-message";
+    item.dataset.id = message.id;
+    const time = document.createElement("time");
+    time.dateTime = message.sent_at;
+    time.textContent = sentAt.toLocaleTimeString();
+    const user = document.createElement("strong");
+    user.className = "chat-user";
+    user.textContent = message.user;
+    const body = document.createElement("span");
+    body.className = "chat-text";
+    body.textContent = message.text;
+    item.append(time, " ", user, " ", body);
+    list.append(item);
+    item.scrollIntoView({ block: "nearest" });
+  }
+
+  function showPresence(users) {
+    presenceList.replaceChildren(
+      ...users.map((name) => {
+        const item = document.createElement("li");
+        item.textContent = name;
+        return item;
+      }),
+    );
+  }
+
+  const handlers = {
+    history(event) {
+      event.messages.forEach(addMessage);
+    },
+    message: addMessage,
+    presence(event) {
+      showPresence(event.users);
+    },
+    error(event) {
+      showError(event.code, event.detail);
+    },
+  };
+
+  const socket = new ReconnectingSocket(root.dataset.wsPath, {
+    onState(state, delay) {
+      stateElement.dataset.state = state;
+      if (state === "waiting") {
+        stateElement.textContent = interpolate(text.textWaiting, Math.ceil(delay / 1000));
+      } else {
+        stateElement.textContent = text["text" + state[0].toUpperCase() + state.slice(1)];
+      }
+      form.querySelector("button").disabled = state !== "open";
+      if (state !== "open") {
+        showPresence([]);
+      }
+    },
+    onMessage(data) {
+      let event;
+      try {
+        event = JSON.parse(data);
+      } catch (error) {
+        return;
+      }
+      const handle = handlers[event.type];
+      if (handle) {
+        handle(event);
+      }
+    },
+  });
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = input.value;
+    if (!value.trim()) {
+      return;
+    }
+    if (socket.send(JSON.stringify({ type: "message", text: value }))) {
+      clearError();
+      input.value = "";
+    } else {
+      showError("not_connected", text.textNotConnected);
+    }
+  });
+  socket.connect();
+})();

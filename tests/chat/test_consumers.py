@@ -1,0 +1,333 @@
+"""The consumers through the project's whole WebSocket stack (origin check, session user, URL
+router) with ``WebsocketCommunicator``, on the real Redis channel layer and MariaDB."""
+
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from chat import live, selectors, services
+from chat.models import Message
+from chat.protocol import ErrorCode
+from project.asgi import application
+from tests.chat.conftest import ORIGIN, receive_event, receive_until
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_live_client"),
+]
+
+
+def communicator(path, cookie=None, origin=ORIGIN):
+    headers = [(b"host", b"127.0.0.1")]
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    if cookie is not None:
+        headers.append((b"cookie", cookie.encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def join(path, cookie):
+    """A connected communicator, past its history event."""
+    client = communicator(path, cookie)
+    connected, _ = await client.connect()
+    assert connected
+    event = await receive_event(client)
+    assert event["type"] == "history"
+    return client
+
+
+def is_presence(*users):
+    return lambda event: event["type"] == "presence" and event["users"] == list(users)
+
+
+# ------------------------------------------------------------------------------------------------
+# Echo
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/ws", "/ws/echo/"])
+async def test_echo_returns_text_as_text_and_bytes_as_bytes_in_order(path):
+    client = communicator(path)
+    connected, _ = await client.connect()
+    assert connected
+
+    await client.send_to(text_data="héllo")
+    await client.send_to(bytes_data=b"\x00\xff")
+    # send_to() refuses empty data (it tests for truth, like daphne), so the raw ASGI event.
+    await client.send_input({"type": "websocket.receive", "text": ""})
+
+    assert await client.receive_output() == {"type": "websocket.send", "text": "héllo"}
+    assert await client.receive_output() == {"type": "websocket.send", "bytes": b"\x00\xff"}
+    assert await client.receive_output() == {"type": "websocket.send", "text": ""}
+    await client.disconnect()
+
+
+async def test_echo_refuses_another_origin():
+    client = communicator("/ws/echo/", origin="http://evil.example")
+
+    connected, _ = await client.connect()
+
+    assert not connected
+
+
+# ------------------------------------------------------------------------------------------------
+# Chat: who may connect
+# ------------------------------------------------------------------------------------------------
+
+
+async def test_anonymous_user_is_refused_before_the_handshake_completes():
+    client = communicator("/ws/chat/lobby/")
+
+    connected, _ = await client.connect()
+
+    assert not connected
+
+
+async def test_logged_in_user_from_another_origin_is_refused(make_user):
+    _, cookie = await make_user("alice")
+    client = communicator("/ws/chat/lobby/", cookie, origin="http://evil.example")
+
+    connected, _ = await client.connect()
+
+    assert not connected
+
+
+async def test_connection_without_origin_is_refused(make_user):
+    _, cookie = await make_user("alice")
+    client = communicator("/ws/chat/lobby/", cookie, origin=None)
+
+    connected, _ = await client.connect()
+
+    assert not connected
+
+
+# ------------------------------------------------------------------------------------------------
+# Chat: history, messages, presence
+# ------------------------------------------------------------------------------------------------
+
+
+async def test_history_holds_the_last_50_messages_oldest_first(make_user):
+    alice, cookie = await make_user("alice")
+
+    @sync_to_async
+    def post_many():
+        for number in range(55):
+            services.post_message(user=alice, room="history", text=f"message {number}")
+        services.post_message(user=alice, room="elsewhere", text="not here")
+
+    await post_many()
+    client = communicator("/ws/chat/history/", cookie)
+    connected, _ = await client.connect()
+    assert connected
+
+    history = await receive_event(client)
+
+    assert history["type"] == "history"
+    texts = [message["text"] for message in history["messages"]]
+    assert texts == [f"message {number}" for number in range(5, 55)]
+    first = history["messages"][0]
+    assert set(first) == {"type", "id", "user", "text", "sent_at"}
+    assert first["user"] == "alice"
+    assert first["sent_at"].endswith("Z")
+    await client.disconnect()
+
+
+async def test_message_reaches_everyone_in_the_room_sender_included_and_is_stored(make_user):
+    _, alice_cookie = await make_user("alice")
+    _, bob_cookie = await make_user("bob")
+    _, carol_cookie = await make_user("carol")
+    alice = await join("/ws/chat/room-1/", alice_cookie)
+    bob = await join("/ws/chat/room-1/", bob_cookie)
+    carol_elsewhere = await join("/ws/chat/room-2/", carol_cookie)
+
+    await alice.send_to(text_data=json.dumps({"type": "message", "text": "hi <b>bob</b>"}))
+
+    received = []
+    for client in (alice, bob):
+        events = await receive_until(client, lambda event: event["type"] == "message")
+        received.append(events[-1])
+    assert received[0] == received[1]
+    message = received[0]
+    assert (message["user"], message["text"]) == ("alice", "hi <b>bob</b>")
+    stored = await sync_to_async(Message.objects.get)(pk=message["id"])
+    assert (stored.room, stored.text) == ("room-1", "hi <b>bob</b>")
+    assert all(event["type"] != "message" for event in await drain(carol_elsewhere))
+    for client in (alice, bob, carol_elsewhere):
+        await client.disconnect()
+
+
+async def drain(client):
+    events = []
+    while not await client.receive_nothing(timeout=0.3):
+        events.append(await receive_event(client))
+    return events
+
+
+async def test_presence_lists_users_as_they_join_and_leave(make_user):
+    _, alice_cookie = await make_user("alice")
+    _, bob_cookie = await make_user("bob")
+    alice = await join("/ws/chat/presence/", alice_cookie)
+    await receive_until(alice, is_presence("alice"))
+
+    bob = await join("/ws/chat/presence/", bob_cookie)
+    await receive_until(bob, is_presence("alice", "bob"))
+    await receive_until(alice, is_presence("alice", "bob"))
+
+    await bob.disconnect()
+    await receive_until(alice, is_presence("alice"))
+    await alice.disconnect()
+
+
+async def test_two_tabs_of_one_user_count_once_until_both_leave(make_user):
+    _, alice_cookie = await make_user("alice")
+    _, bob_cookie = await make_user("bob")
+    bob = await join("/ws/chat/tabs/", bob_cookie)
+    first_tab = await join("/ws/chat/tabs/", alice_cookie)
+    second_tab = await join("/ws/chat/tabs/", alice_cookie)
+    await receive_until(bob, is_presence("alice", "bob"))
+
+    await first_tab.disconnect()
+    # Alice is still there through her second tab.
+    assert not any(is_presence("bob")(event) for event in await drain(bob))
+    await second_tab.disconnect()
+
+    await receive_until(bob, is_presence("bob"))
+    await bob.disconnect()
+
+
+# ------------------------------------------------------------------------------------------------
+# Chat: error events, to the offender only, connection kept
+# ------------------------------------------------------------------------------------------------
+
+TOO_LONG = "x" * 2001
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        pytest.param({"text_data": "{not json"}, ErrorCode.MALFORMED, id="malformed json"),
+        pytest.param({"text_data": "[1, 2]"}, ErrorCode.MALFORMED, id="not an object"),
+        pytest.param({"bytes_data": b"\x01\x02"}, ErrorCode.MALFORMED, id="binary frame"),
+        pytest.param(
+            {"text_data": json.dumps({"type": "message", "text": 5})},
+            ErrorCode.MALFORMED,
+            id="text not a string",
+        ),
+        pytest.param(
+            {"text_data": json.dumps({"type": "shout", "text": "hi"})},
+            ErrorCode.UNKNOWN_TYPE,
+            id="unknown type",
+        ),
+        pytest.param(
+            {"text_data": json.dumps({"text": "hi"})}, ErrorCode.UNKNOWN_TYPE, id="no type"
+        ),
+        pytest.param(
+            {"text_data": json.dumps({"type": "message", "text": ""})},
+            ErrorCode.EMPTY_TEXT,
+            id="empty text",
+        ),
+        pytest.param(
+            {"text_data": json.dumps({"type": "message", "text": " \n\t "})},
+            ErrorCode.EMPTY_TEXT,
+            id="blank text",
+        ),
+        pytest.param(
+            {"text_data": json.dumps({"type": "message"})},
+            ErrorCode.MALFORMED,
+            id="no text",
+        ),
+        pytest.param(
+            {"text_data": json.dumps({"type": "message", "text": TOO_LONG})},
+            ErrorCode.TEXT_TOO_LONG,
+            id="text over 2000 characters",
+        ),
+    ],
+)
+async def test_bad_frame_gets_an_error_event_to_the_sender_only_and_the_connection_stays(
+    make_user, frame, code
+):
+    _, alice_cookie = await make_user("alice")
+    _, bob_cookie = await make_user("bob")
+    alice = await join("/ws/chat/errors/", alice_cookie)
+    bob = await join("/ws/chat/errors/", bob_cookie)
+    await receive_until(alice, is_presence("alice", "bob"))
+    await receive_until(bob, is_presence("alice", "bob"))
+
+    await alice.send_to(**frame)
+
+    error = (await receive_until(alice, lambda event: event["type"] == "error"))[-1]
+    assert error["code"] == code
+    assert error["detail"]
+    await alice.send_to(text_data=json.dumps({"type": "message", "text": "still here"}))
+    bob_events = await receive_until(bob, lambda event: event["type"] == "message")
+    assert bob_events[-1]["text"] == "still here"
+    assert all(event["type"] != "error" for event in bob_events)
+    assert await sync_to_async(Message.objects.count)() == 1
+    for client in (alice, bob):
+        await client.disconnect()
+
+
+async def test_exactly_2000_characters_are_accepted(make_user):
+    _, cookie = await make_user("alice")
+    alice = await join("/ws/chat/long/", cookie)
+
+    await alice.send_to(text_data=json.dumps({"type": "message", "text": "é" * 2000}))
+
+    message = (await receive_until(alice, lambda event: event["type"] == "message"))[-1]
+    assert message["text"] == "é" * 2000
+    await alice.disconnect()
+
+
+async def test_more_than_20_messages_in_10_seconds_are_refused_to_the_sender_only(make_user):
+    _, alice_cookie = await make_user("alice")
+    _, bob_cookie = await make_user("bob")
+    alice = await join("/ws/chat/flood/", alice_cookie)
+    bob = await join("/ws/chat/flood/", bob_cookie)
+
+    for number in range(live.MESSAGES_PER_WINDOW + 1):
+        await alice.send_to(text_data=json.dumps({"type": "message", "text": f"n{number}"}))
+
+    alice_events = await receive_until(alice, lambda event: event["type"] == "error")
+    assert alice_events[-1]["code"] == ErrorCode.RATE_LIMITED
+    bob_events = await receive_until(bob, lambda event: event.get("text") == "n19")
+    bob_messages = [event["text"] for event in bob_events if event["type"] == "message"]
+    assert bob_messages == [f"n{number}" for number in range(20)]
+    assert await sync_to_async(Message.objects.count)() == 20
+    # The offender's connection stays open: it still receives the room's messages.
+    await bob.send_to(text_data=json.dumps({"type": "message", "text": "calm down"}))
+    events = await receive_until(alice, lambda event: event.get("text") == "calm down")
+    assert all(event["type"] != "error" for event in events)
+    assert all(event["type"] != "error" for event in await drain(bob))
+    for client in (alice, bob):
+        await client.disconnect()
+
+
+async def test_history_after_reconnect_holds_what_was_said(make_user):
+    _, cookie = await make_user("alice")
+    alice = await join("/ws/chat/again/", cookie)
+    await alice.send_to(text_data=json.dumps({"type": "message", "text": "remember me"}))
+    sent = (await receive_until(alice, lambda event: event["type"] == "message"))[-1]
+    await alice.disconnect()
+
+    again = communicator("/ws/chat/again/", cookie)
+    connected, _ = await again.connect()
+    assert connected
+    history = await receive_event(again)
+
+    assert history["messages"] == [sent]
+    await again.disconnect()
+
+
+def test_selectors_list_rooms_with_messages_most_recent_first(transactional_db):
+    from tests.chat.conftest import create_user
+
+    alice = create_user("alice")
+    services.post_message(user=alice, room="older", text="one")
+    services.post_message(user=alice, room="newer", text="two")
+    services.post_message(user=alice, room="newer", text="three")
+
+    rooms = selectors.rooms_with_messages()
+
+    assert [(room["room"], room["messages"]) for room in rooms] == [("newer", 2), ("older", 1)]
