@@ -20,8 +20,9 @@ run: install
 	$(PY) manage.py migrate --noinput
 	exec $(PY) -m project.serve -b $(HOST) -p $(PORT) project.asgi:application
 
-## Install with the test tools, make sure MariaDB, Redis and nginx are there, run the whole suite.
-test: install-dev services nginx
+## Install with the test tools, make sure MariaDB, Redis, nginx and chromium are there, run the
+## whole suite.
+test: install-dev services nginx chromium
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -57,6 +58,11 @@ services:
 .PHONY: nginx
 nginx:
 	@scripts/ensure-nginx.sh
+
+# The browser tests (tests/browser) drive Debian's chromium with Playwright.
+.PHONY: chromium
+chromium:
+	@scripts/ensure-chromium.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
