@@ -146,7 +146,13 @@ def decode_frame(data):
     :class:`MalformedFrame` when it breaks the protocol (reserved bits or opcodes, a non-minimal
     length, an oversize or fragmented control frame).
     """
-    data = memoryview(data)
+    # A view, so that a truncated megabyte is not copied on every attempt; released on the way
+    # out so that the caller may grow its bytearray afterwards.
+    with memoryview(data) as view:
+        return _decode(view)
+
+
+def _decode(data):
     if len(data) < 2:
         raise TruncatedFrame(f"a frame header is at least 2 bytes, got {len(data)}", needed=2)
     first, second = data[0], data[1]
@@ -242,7 +248,7 @@ def describe_frame(frame, preview=60):
         except MalformedFrame as exc:
             parts.append(f"close=<{exc}>")
         else:
-            name = _close_code_name(code)
+            name = describe_close_code(code)
             parts.append(f"code={code}{f' ({name})' if name else ''} reason={reason!r}")
     else:
         parts.append(f"payload={_preview(frame.payload, frame.opcode, preview)}")
@@ -260,7 +266,8 @@ def hex_lines(data, limit=64, width=16):
     return lines
 
 
-def _close_code_name(code):
+def describe_close_code(code):
+    """The name of a close code this module knows (``message_too_big``), else ``""``."""
     try:
         return CloseCode(code).name.lower()
     except ValueError:
@@ -269,8 +276,9 @@ def _close_code_name(code):
 
 def _preview(payload, opcode, limit):
     if opcode == Opcode.BINARY:
-        text = payload[:limit].hex(" ")
-        return f"<{text}{' ...' if len(payload) > limit else ''}>"
+        shown = limit // 4
+        text = payload[:shown].hex(" ")
+        return f"<{text}{' ...' if len(payload) > shown else ''}>"
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:

@@ -2,16 +2,22 @@
 
 import asyncio
 import json
+import os
+import sys
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from websockets.sync import client as ws_client
 
 from chat import live
+from tests.support.servers import DaphneServer, database_url_for
 
 ORIGIN = "http://127.0.0.1"
+SAME_ORIGIN = object()
 
 
 @pytest.fixture(autouse=True)
@@ -68,4 +74,90 @@ async def receive_until(communicator, predicate, timeout=5):
         event = await receive_event(communicator, timeout=remaining)
         events.append(event)
         if predicate(event):
+            return events
+
+
+# ------------------------------------------------------------------------------------------------
+# Live servers
+# ------------------------------------------------------------------------------------------------
+
+
+class RunserverProcess(DaphneServer):
+    """``manage.py runserver`` (daphne's, on the project's server class) on a free port."""
+
+    def command(self):
+        return [
+            sys.executable,
+            "manage.py",
+            "runserver",
+            "--noreload",
+            "--skip-checks",
+            f"127.0.0.1:{self.port}",
+        ]
+
+
+LAUNCHERS = {"serve": DaphneServer, "runserver": RunserverProcess}
+
+
+def live_database_env():
+    """The environment of a server process on the test database (set up already) and Redis."""
+    return {
+        "DATABASE_URL": database_url_for(settings.DATABASES["default"]["NAME"]),
+        "REDIS_URL": os.environ["REDIS_URL"],
+    }
+
+
+@pytest.fixture(scope="module", params=sorted(LAUNCHERS))
+def any_server(request, django_db_setup):
+    """One server per launcher (``make run``'s and ``runserver``), shared by a module's tests
+    that only use WebSockets without the database."""
+    server = LAUNCHERS[request.param](env=live_database_env(), name=f"{request.param}-echo")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def echo_server(django_db_setup):
+    """A ``make run``-style server shared by a module's echo tests."""
+    server = DaphneServer(env=live_database_env(), name="daphne-echo")
+    server.start()
+    yield server
+    server.stop()
+
+
+def ws_connect(server, path, cookie=None, origin=SAME_ORIGIN, **kwargs):
+    """A ``websockets`` (sync) client connection to ``server``; the Origin a page of the server
+    would send unless told otherwise (``None``: no Origin header)."""
+    if origin is SAME_ORIGIN:
+        origin = server.url
+    headers = {"Cookie": cookie} if cookie else None
+    return ws_client.connect(
+        f"{server.ws_url}{path}",
+        origin=origin,
+        additional_headers=headers,
+        proxy=None,
+        max_size=None,
+        open_timeout=10,
+        **kwargs,
+    )
+
+
+def next_event(connection, timeout=5):
+    return json.loads(connection.recv(timeout=timeout))
+
+
+def events_until(connection, predicate, timeout=10):
+    """Events from a ``websockets`` connection up to and including the first that matches."""
+    deadline = time.monotonic() + timeout
+    events = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no matching event within {timeout}s; got {events}")
+        try:
+            events.append(next_event(connection, timeout=remaining))
+        except TimeoutError:
+            continue
+        if predicate(events[-1]):
             return events

@@ -1,0 +1,277 @@
+"""A WebSocket client on a raw socket, with the handshake and frames of :mod:`chat.wsframes`.
+
+What ``manage.py wsprobe`` runs: every byte on the wire is visible, nothing is hidden in a
+library. Blocking, one connection, for probing and tests, not for production traffic.
+"""
+
+import socket
+import ssl
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from chat.wsframes import (
+    CloseCode,
+    Frame,
+    FrameError,
+    MalformedFrame,
+    Opcode,
+    TruncatedFrame,
+    accept_key,
+    close_payload,
+    decode_frame,
+    encode_frame,
+    new_key,
+    parse_close_payload,
+)
+
+MAX_HANDSHAKE_BYTES = 64 * 1024
+RECEIVE_CHUNK = 256 * 1024
+
+
+class ProbeError(Exception):
+    """The exchange failed; ``exit_code`` is what ``wsprobe`` exits with."""
+
+    exit_code = 1
+
+
+class ConnectFailed(ProbeError):
+    """No TCP (or TLS) connection to the server."""
+
+    exit_code = 2
+
+
+class HandshakeRefused(ProbeError):
+    """The server answered the opening handshake with something other than a valid 101."""
+
+    exit_code = 3
+
+    def __init__(self, message, status=None, response=b""):
+        super().__init__(message)
+        self.status = status
+        self.response = response
+
+
+class MalformedServerFrame(ProbeError):
+    """The server sent bytes that are not a valid frame for a client to receive; ``data``
+    holds them."""
+
+    exit_code = 4
+
+    def __init__(self, message, data=b""):
+        super().__init__(f"malformed frame from the server: {message}")
+        self.data = data
+
+
+class ConnectionLost(ProbeError):
+    """The TCP connection ended without a closing handshake."""
+
+    exit_code = 5
+
+
+class ClosedWithError(ProbeError):
+    """The server closed the connection with an error code (e.g. 1009, message too big)."""
+
+    exit_code = 5
+
+
+@dataclass
+class Handshake:
+    """The opening handshake as it went over the wire."""
+
+    request: bytes
+    response: bytes
+    status: int
+    headers: dict = field(default_factory=dict)
+    key: str = ""
+    accept: str = ""
+
+
+def default_origin(url):
+    """The origin of a page served by the same host as ``url``: what a browser would send."""
+    parts = urlsplit(url)
+    scheme = "https" if parts.scheme == "wss" else "http"
+    return f"{scheme}://{parts.netloc}"
+
+
+class RawWebSocket:
+    """One client connection: ``connect()``, then ``send()`` and ``receive()`` frames."""
+
+    def __init__(self, url, *, origin=None, cookie=None, timeout=10.0):
+        parts = urlsplit(url)
+        if parts.scheme not in ("ws", "wss") or not parts.hostname:
+            raise ValueError(f"not a ws:// or wss:// URL: {url!r}")
+        self.url = url
+        self.secure = parts.scheme == "wss"
+        self.host = parts.hostname
+        self.port = parts.port or (443 if self.secure else 80)
+        self.netloc = parts.netloc
+        self.resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.origin = origin
+        self.cookie = cookie
+        self.timeout = timeout
+        self.sock = None
+        self.buffer = bytearray()
+        self.handshake_request = b""
+
+    # Opening handshake (RFC 6455 section 4)
+
+    def connect(self):
+        """Open the connection and perform the handshake; return the :class:`Handshake`."""
+        try:
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            if self.secure:
+                context = ssl.create_default_context()
+                sock = context.wrap_socket(sock, server_hostname=self.host)
+        except OSError as exc:
+            raise ConnectFailed(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+        self.sock = sock
+        key = new_key()
+        lines = [
+            f"GET {self.resource} HTTP/1.1",
+            f"Host: {self.netloc}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}",
+            "Sec-WebSocket-Version: 13",
+        ]
+        if self.origin:
+            lines.append(f"Origin: {self.origin}")
+        if self.cookie:
+            lines.append(f"Cookie: {self.cookie}")
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.handshake_request = request
+        self._send_all(request)
+        response = self._read_response_head()
+        return self._check_response(request, response, key)
+
+    def _read_response_head(self):
+        while b"\r\n\r\n" not in self.buffer:
+            if len(self.buffer) > MAX_HANDSHAKE_BYTES:
+                raise HandshakeRefused("handshake response headers too long")
+            try:
+                chunk = self._recv()
+            except TimeoutError:
+                raise HandshakeRefused(
+                    f"no handshake response within {self.timeout} s", response=bytes(self.buffer)
+                ) from None
+            if not chunk:
+                raise HandshakeRefused(
+                    "the server closed the connection during the handshake",
+                    response=bytes(self.buffer),
+                )
+            self.buffer += chunk
+        end = self.buffer.index(b"\r\n\r\n") + 4
+        head = bytes(self.buffer[:end])
+        # Whatever follows the headers already belongs to the first frames.
+        del self.buffer[:end]
+        return head
+
+    def _check_response(self, request, response, key):
+        lines = response.decode("latin-1").split("\r\n")
+        status_line = lines[0].split(" ", 2)
+        try:
+            status = int(status_line[1])
+        except (IndexError, ValueError):
+            message = f"not an HTTP response: {lines[0]!r}"
+            raise HandshakeRefused(message, response=response) from None
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        handshake = Handshake(request, response, status, headers, key, accept_key(key))
+        if status != 101:
+            reason = status_line[2] if len(status_line) > 2 else ""
+            raise HandshakeRefused(
+                f"handshake refused: HTTP {status} {reason}".rstrip(), status, response
+            )
+        if headers.get("upgrade", "").lower() != "websocket":
+            raise HandshakeRefused("101 response without 'Upgrade: websocket'", status, response)
+        if "upgrade" not in headers.get("connection", "").lower():
+            raise HandshakeRefused("101 response without 'Connection: Upgrade'", status, response)
+        if headers.get("sec-websocket-accept") != handshake.accept:
+            raise HandshakeRefused(
+                f"Sec-WebSocket-Accept is {headers.get('sec-websocket-accept')!r}, "
+                f"expected {handshake.accept!r}",
+                status,
+                response,
+            )
+        return handshake
+
+    # Frames
+
+    def send(self, payload, opcode=Opcode.TEXT):
+        """Send one masked frame (clients must mask); return the bytes sent."""
+        data = encode_frame(payload, opcode=opcode, mask=True)
+        self._send_all(data)
+        return data
+
+    def send_close(self, code=CloseCode.NORMAL, reason=""):
+        return self.send(close_payload(code, reason), opcode=Opcode.CLOSE)
+
+    def receive(self, timeout=None):
+        """The next frame from the server and its raw bytes; ``TimeoutError`` when none comes
+        within ``timeout`` seconds."""
+        self.sock.settimeout(self.timeout if timeout is None else timeout)
+        while True:
+            try:
+                frame = decode_frame(self.buffer)
+            except TruncatedFrame as exc:
+                chunk = self._recv(max(RECEIVE_CHUNK, exc.needed - len(self.buffer)))
+                if not chunk:
+                    raise ConnectionLost(
+                        "the server closed the TCP connection without a close frame"
+                        + (f" ({len(self.buffer)} bytes of a frame unread)" if self.buffer else "")
+                    ) from None
+                self.buffer += chunk
+                continue
+            except FrameError as exc:
+                raise MalformedServerFrame(str(exc), bytes(self.buffer)) from exc
+            raw = bytes(self.buffer[: frame.consumed])
+            del self.buffer[: frame.consumed]
+            self._check_server_frame(frame, raw)
+            return frame, raw
+
+    @staticmethod
+    def _check_server_frame(frame: Frame, raw):
+        if frame.masked:
+            raise MalformedServerFrame("masked, which only clients do (RFC 6455 section 5.1)", raw)
+        if frame.opcode == Opcode.TEXT and frame.fin:
+            try:
+                frame.payload.decode("utf-8")
+            except UnicodeDecodeError:
+                raise MalformedServerFrame("text payload is not UTF-8", raw) from None
+        if frame.opcode == Opcode.CLOSE:
+            try:
+                parse_close_payload(frame.payload)
+            except MalformedFrame as exc:
+                raise MalformedServerFrame(f"close frame: {exc}", raw) from None
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            finally:
+                self.sock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # Socket helpers
+
+    def _send_all(self, data):
+        try:
+            self.sock.sendall(data)
+        except OSError as exc:
+            raise ConnectionLost(f"sending failed: {exc}") from exc
+
+    def _recv(self, size=RECEIVE_CHUNK):
+        try:
+            return self.sock.recv(size)
+        except TimeoutError:
+            raise
+        except OSError as exc:
+            raise ConnectionLost(f"receiving failed: {exc}") from exc
