@@ -22,7 +22,7 @@ import resource
 import sys
 import time
 
-from bench.protocols import OP_TEXT, HttpClient, open_websocket
+from bench.protocols import OP_TEXT, HttpClient, ProtocolError, open_websocket
 
 
 def percentile(sorted_values, fraction):
@@ -169,7 +169,7 @@ async def _open_many(spec, count, cookies=None, parallel=64):
                     cookies=cookies[index] if cookies else None,
                     timeout=spec.get("connect_timeout", 15.0),
                 )
-            except (TimeoutError, OSError, ConnectionError, ValueError) as exc:
+            except (TimeoutError, OSError, ConnectionError, ValueError, ProtocolError) as exc:
                 _count(errors, _error_name(exc)[:120])
                 return None
 
@@ -301,12 +301,18 @@ async def run_fanout(spec, harness):
     # that no user exceeds a per-user message rate limit.
     senders = max(1, min(spec.get("senders", 1), count))
     nonce = spec["nonce"].encode()
-    connections, open_errors = await _open_many(spec, count, cookies=cookies)
-    if open_errors:
-        for connection in connections:
-            if connection is not None:
-                connection.abort()
-        return {"failed": f"could not open every WebSocket: {open_errors}"}
+    opening = time.perf_counter()
+    connections, open_errors = await _open_many(
+        spec, count, cookies=cookies, parallel=spec.get("parallel", 16)
+    )
+    open_elapsed = time.perf_counter() - opening
+    # A refused handshake is a result (reported), not a reason to drop the figure.
+    connections = [connection for connection in connections if connection is not None]
+    refused = count - len(connections)
+    count = len(connections)
+    if count < 2:
+        return {"failed": f"fewer than two WebSockets opened: {open_errors}"}
+    senders = min(senders, count)
 
     sent_at = {}
     latencies = []
@@ -337,13 +343,16 @@ async def run_fanout(spec, harness):
 
         return on_message
 
-    # Let every consumer join its group before the first message (joining is asynchronous).
+    # Let every consumer join its group and the server finish the presence broadcasts of the
+    # joins (the harness waits for its CPU to settle) before the first message.
     await asyncio.sleep(spec.get("settle_s", 1.0))
+    await harness.checkpoint("connected")
     for index, connection in enumerate(connections):
         connection.messages.clear()
         connection.on_message = receiver(index)
 
     total = int(rate * duration)
+    send_failures = 0
     await harness.checkpoint("start")
     started = time.perf_counter()
     for sequence in range(total):
@@ -351,16 +360,43 @@ async def run_fanout(spec, harness):
         if delay > 0:
             await asyncio.sleep(delay)
         marker = f"bench-fanout-{spec['nonce']}-{sequence}-end"
+        sender = connections[sequence % senders]
+        if sender.closed:
+            send_failures += 1
+            continue
         sent_at[sequence] = time.perf_counter()
-        connections[sequence % senders].send(template.replace("{marker}", marker).encode())
-    await asyncio.sleep(spec.get("grace_s", 2.0))
+        sender.send(template.replace("{marker}", marker).encode())
+    # A saturated server delivers late rather than never: wait while deliveries still arrive
+    # (until none came for grace_s, at most max_drain_s), so "missing" means missing.
+    expected = len(sent_at) * count
+    sending_ended = time.perf_counter()
+    last_count, last_progress = -1, time.perf_counter()
+    while True:
+        delivered = sum(len(seen) for seen in received)
+        now = time.perf_counter()
+        if delivered != last_count:
+            last_count, last_progress = delivered, now
+        if delivered >= expected or now - last_progress >= spec.get("grace_s", 2.0):
+            break
+        if now - sending_ended >= spec.get("max_drain_s", 60.0):
+            break
+        await asyncio.sleep(0.05)
+    drain_s = time.perf_counter() - sending_ended
     await harness.checkpoint("end")
     closed = sum(1 for connection in connections if connection.closed)
+    close_codes = {}
+    for connection in connections:
+        if connection.closed:
+            _count(close_codes, str(connection.close_code))
     for connection in connections:
         connection.close()
     expected = total * count
     delivered = sum(len(seen) for seen in received)
     return {
+        "drain_s": drain_s,
+        "handshakes_refused": refused,
+        "open_errors": open_errors,
+        "open_elapsed_s": open_elapsed,
         "units": total,
         "receivers": count,
         "senders": senders,
@@ -371,6 +407,8 @@ async def run_fanout(spec, harness):
         "error_events": error_events,
         "error_samples": samples,
         "closed_during_run": closed,
+        "close_codes": close_codes,
+        "send_failures": send_failures,
         "errors": expected - delivered,
         **latency_summary(latencies),
     }

@@ -95,6 +95,8 @@ ROWS = [
     Row("4. chat fan-out: delivery p50, ms", "fanout", "p50_ms", 1, ""),
     Row("4. chat fan-out: delivery p99, ms", "fanout", "p99_ms", 1, ""),
     Row("4. chat fan-out: messages missing", "fanout", "missing", 0, ""),
+    Row("4. chat fan-out: handshakes refused (of 200)", "fanout", "handshakes_refused", 0, ""),
+    Row("4. chat fan-out: server CPU per delivery, ms", "fanout", "server_cpu_per_delivery_ms", 3),
     Row(
         "5. DB page c=32, CONN_MAX_AGE=0: new MySQL connections per request",
         "db",

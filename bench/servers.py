@@ -52,6 +52,50 @@ def cpu_seconds(pid):
     return (utime + stime) / CLOCK_TICKS
 
 
+def thread_run_times(pid):
+    """``{tid: nanoseconds on the CPU}`` of the process's live threads (/proc/PID/task/*/schedstat).
+
+    Nanosecond resolution, where /proc/PID/stat counts 10 ms ticks; but an ended thread's time
+    is gone from here, so it is used only when the same threads live at both ends of a figure.
+    """
+    times = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as schedstat:
+                times[int(tid)] = int(schedstat.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # the thread ended while we looked
+    return times
+
+
+def cpu_between(start, end):
+    """Server CPU seconds between two snapshots, and where the number comes from.
+
+    The schedstat sum (ns) when no thread came or went, else the /proc/PID/stat ticks.
+    """
+    threads_before, threads_after = start.get("server_threads"), end.get("server_threads")
+    if threads_before and threads_after and threads_before.keys() == threads_after.keys():
+        nanoseconds = sum(threads_after.values()) - sum(threads_before.values())
+        return nanoseconds / 1e9, "schedstat"
+    return end["server_cpu_s"] - start["server_cpu_s"], "stat ticks"
+
+
+def service_pids(names=("redis-server", "mariadbd")):
+    """``{name: pid}`` of the backing services, found by their command name in /proc."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as comm:
+                name = comm.read().strip()
+        except OSError:
+            continue
+        if name in names and name not in found:
+            found[name] = int(entry)
+    return found
+
+
 def rss_bytes(pid):
     """Resident set size from /proc/PID/status (VmRSS)."""
     with open(f"/proc/{pid}/status") as status:
@@ -146,6 +190,9 @@ class ServerProcess:
 
     def rss_bytes(self):
         return rss_bytes(self.pid)
+
+    def thread_run_times(self):
+        return thread_run_times(self.pid)
 
     def fd_limit(self):
         return fd_limit(self.pid)
