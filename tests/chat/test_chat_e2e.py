@@ -1,0 +1,141 @@
+"""Chat end to end: live daphne processes on the test database and Redis, ``websockets`` clients
+logged in through a Django session cookie."""
+
+import json
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from chat.models import Message
+from tests.chat.conftest import create_user, events_until, login_cookie, next_event, ws_connect
+from tests.support.servers import DaphneServer
+
+pytestmark = pytest.mark.live_server_process
+
+
+def user_cookie(username):
+    return login_cookie(create_user(username))
+
+
+def say(connection, text):
+    connection.send(json.dumps({"type": "message", "text": text}))
+
+
+def is_message(text):
+    return lambda event: event["type"] == "message" and event["text"] == text
+
+
+def is_presence(*users):
+    return lambda event: event["type"] == "presence" and event["users"] == list(users)
+
+
+def test_two_users_chat_in_a_room(daphne_server):
+    alice_cookie, bob_cookie = user_cookie("alice"), user_cookie("bob")
+
+    with (
+        ws_connect(daphne_server, "/ws/chat/e2e/", alice_cookie) as alice,
+        ws_connect(daphne_server, "/ws/chat/e2e/", bob_cookie) as bob,
+    ):
+        events_until(alice, is_presence("alice", "bob"))
+        events_until(bob, is_presence("alice", "bob"))
+
+        say(alice, "hello bob")
+        at_bob = events_until(bob, is_message("hello bob"))[-1]
+        at_alice = events_until(alice, is_message("hello bob"))[-1]
+        say(bob, "hi alice")
+        reply = events_until(alice, is_message("hi alice"))[-1]
+
+    assert at_bob == at_alice
+    assert at_bob["user"] == "alice"
+    assert reply["user"] == "bob"
+    stored = list(Message.objects.order_by("id").values_list("room", "user__username", "text"))
+    assert stored == [("e2e", "alice", "hello bob"), ("e2e", "bob", "hi alice")]
+
+
+def test_message_through_one_process_reaches_a_client_of_another(live_server_env):
+    alice_cookie, bob_cookie = user_cookie("alice"), user_cookie("bob")
+
+    with (
+        DaphneServer(env=live_server_env, name="daphne-a") as server_a,
+        DaphneServer(env=live_server_env, name="daphne-b") as server_b,
+        ws_connect(server_a, "/ws/chat/shared/", alice_cookie) as alice,
+        ws_connect(server_b, "/ws/chat/shared/", bob_cookie) as bob,
+    ):
+        # Presence is shared too: each sees the other, served by the other process.
+        events_until(alice, is_presence("alice", "bob"))
+        events_until(bob, is_presence("alice", "bob"))
+
+        say(alice, "across processes")
+        at_bob = events_until(bob, is_message("across processes"))[-1]
+        say(bob, "and back")
+        at_alice = events_until(alice, is_message("and back"))[-1]
+
+    assert (at_bob["user"], at_alice["user"]) == ("alice", "bob")
+
+
+def test_history_after_reconnect(daphne_server):
+    cookie = user_cookie("alice")
+    with ws_connect(daphne_server, "/ws/chat/memory/", cookie) as first:
+        assert next_event(first) == {"type": "history", "messages": []}
+        say(first, "one")
+        say(first, "two")
+        sent = [
+            event for event in events_until(first, is_message("two")) if event["type"] == "message"
+        ]
+
+    with ws_connect(daphne_server, "/ws/chat/memory/", cookie) as again:
+        history = next_event(again)
+
+    assert history == {"type": "history", "messages": sent}
+    assert [message["text"] for message in sent] == ["one", "two"]
+
+
+def test_anonymous_handshake_is_refused_with_403(daphne_server):
+    with pytest.raises(InvalidStatus) as excinfo:
+        ws_connect(daphne_server, "/ws/chat/e2e/")
+
+    assert excinfo.value.response.status_code == 403
+
+
+def test_handshake_from_another_origin_is_refused_with_403(daphne_server):
+    cookie = user_cookie("alice")
+
+    with pytest.raises(InvalidStatus) as excinfo:
+        ws_connect(daphne_server, "/ws/chat/e2e/", cookie, origin="http://evil.example")
+
+    assert excinfo.value.response.status_code == 403
+
+
+def test_idle_consumer_survives_longer_than_the_channel_layers_blocking_receive(daphne_server):
+    """channels-redis blocks up to 5 s on Redis per receive: a Redis socket timeout of 5 s or
+    less (redis-py's default) kills idle consumers with 1011."""
+    alice_cookie, bob_cookie = user_cookie("alice"), user_cookie("bob")
+    with ws_connect(daphne_server, "/ws/chat/idle/", alice_cookie) as alice:
+        events_until(alice, is_presence("alice"))
+
+        # Nothing should arrive: a bounded wait well past 5 s proves the connection idles.
+        with pytest.raises(TimeoutError):
+            alice.recv(timeout=7)
+
+        with ws_connect(daphne_server, "/ws/chat/idle/", bob_cookie) as bob:
+            say(bob, "still there?")
+            events_until(alice, is_message("still there?"))
+        say(alice, "yes")
+        events_until(alice, is_message("yes"))
+
+
+def test_presence_of_a_killed_process_expires(live_server_env):
+    env = {**live_server_env, "CHAT_PRESENCE_TTL": "1.5"}
+    alice_cookie, bob_cookie = user_cookie("alice"), user_cookie("bob")
+
+    with (
+        DaphneServer(env=env, name="daphne-survivor") as survivor,
+        DaphneServer(env=env, name="daphne-doomed") as doomed,
+        ws_connect(survivor, "/ws/chat/crash/", alice_cookie) as alice,
+        ws_connect(doomed, "/ws/chat/crash/", bob_cookie),
+    ):
+        events_until(alice, is_presence("alice", "bob"))
+
+        doomed.kill()  # SIGKILL: bob's consumer never says goodbye
+
+        events_until(alice, is_presence("alice"), timeout=10)
