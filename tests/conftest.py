@@ -1,5 +1,6 @@
 """Suite-wide fixtures. The suite runs against the real MariaDB and Redis (``make test``)."""
 
+import importlib
 import os
 
 import pytest
@@ -46,3 +47,25 @@ def daphne_server(live_server_env):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def default_hobbies(transactional_db):
+    """The five hobbies the registration form offers: a data migration's rows, which the flush
+    after each transactional test removes."""
+    from django.apps import apps
+
+    migration = importlib.import_module("accounts.migrations.0002_default_hobbies")
+    migration.create_default_hobbies(apps, None)
+
+
+@pytest.fixture
+def clean_login_throttle():
+    """The login throttle's counters live in the shared Redis: start and end without them."""
+    from django.core.cache import cache
+
+    from accounts.selectors import THROTTLE_KEY_PREFIX
+
+    cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
+    yield
+    cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
