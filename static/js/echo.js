@@ -49,6 +49,9 @@
       }
       connectButton.disabled = state === "open" || state === "connecting";
       disconnectButton.disabled = state === "closed";
+      if (state === "open") {
+        addEntry("open", text.textOpenLog, socket.url);
+      }
     },
     onMessage(data) {
       addEntry("received", text.textReceived, describe(data));
