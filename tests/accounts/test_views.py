@@ -5,11 +5,14 @@ import logging
 import pytest
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
+from accounts.forms import RegisterForm
 from accounts.models import Profile
+from accounts.views import RegisterView
 from tests.accounts.helpers import STRONG_PASSWORD, login, redis_session_key, session_cookie
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +89,24 @@ def test_registration_with_a_taken_username_in_another_case_is_refused(
 
     assert response.status_code == 200
     assert error_codes(response, "username") == ["duplicate_username"]
+    assert Profile.objects.count() == 1
+
+
+def test_registration_losing_a_race_for_the_username_answers_with_the_form_error(
+    rf, register_data, make_user
+):
+    request = rf.post(REGISTER_URL, register_data())
+    request.user = AnonymousUser()
+    form = RegisterForm(data=request.POST)
+    assert form.is_valid()
+    make_user(username="alice")  # registered by someone else after validation
+    view = RegisterView()
+    view.setup(request)
+
+    response = view.form_valid(form)
+
+    assert response.status_code == 200
+    assert [error.code for error in form.errors.as_data()["username"]] == ["duplicate_username"]
     assert Profile.objects.count() == 1
 
 
