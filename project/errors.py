@@ -1,4 +1,5 @@
-"""Error pages that must render while the database, cache or session store is down.
+"""Error pages that must render while the database, cache or session store is down, or before
+the request was understood.
 
 They are rendered without the request (no context processors), so that rendering them cannot
 touch the session or the user, which may be exactly what is unavailable.
@@ -6,8 +7,10 @@ touch the session or the user, which may be exactly what is unavailable.
 
 import sys
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseServerError
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseServerError
 from django.template.loader import render_to_string
 from redis.exceptions import RedisError
 
@@ -44,3 +47,20 @@ def server_error(request, template_name="500.html"):
     if service is not None:
         return service_unavailable_response(service)
     return HttpResponseServerError(render_to_string(template_name))
+
+
+def request_too_large_response():
+    """A 413 page: the request's body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
+    body = render_to_string("413.html", {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    return HttpResponse(body, status=413)
+
+
+def bad_request_response(template_name="400.html"):
+    return HttpResponseBadRequest(render_to_string(template_name))
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """``handler400``: 413 when Django found the body too large, else a plain 400 page."""
+    if isinstance(exception, RequestDataTooBig):
+        return request_too_large_response()
+    return bad_request_response(template_name)

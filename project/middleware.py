@@ -1,4 +1,5 @@
-"""Middleware that turns an unreachable backing service into a readable 503 page."""
+"""Middleware that turns an unreachable backing service into a readable 503 page, refuses
+oversize request bodies with 413, and serves the admin on its own host."""
 
 import logging
 import os
@@ -8,7 +9,12 @@ from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http.request import split_domain_port
 
-from project.errors import service_unavailable_response, unavailable_service
+from project.errors import (
+    bad_request_response,
+    request_too_large_response,
+    service_unavailable_response,
+    unavailable_service,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +41,40 @@ class ServiceUnavailableMiddleware:
             "%s unavailable while serving %s: %s", service, request.path, type(exception).__name__
         )
         return service_unavailable_response(service)
+
+
+class RequestBodyLimitMiddleware:
+    """Answer 413 to a request whose declared body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
+
+    Django refuses such a body too, but late and noisily: the first read of ``request.POST`` (the
+    CSRF check) raises ``RequestDataTooBig``, which becomes a 400 and an ERROR log entry with a
+    traceback. The declared ``Content-Length`` is enough to decide before anything parses the
+    body or loads the session, with one warning line in the log. A body sent without a length
+    (chunked) still meets Django's own check, which ``project.errors.bad_request`` answers with
+    the same 413. ``multipart/form-data`` is left to Django, whose limit leaves out uploaded files.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and request.content_type != "multipart/form-data":
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return bad_request_response()
+            if length > limit:
+                logger.warning(
+                    "request body of %d bytes refused with 413 (DATA_UPLOAD_MAX_MEMORY_SIZE=%d): "
+                    "%s %s",
+                    length,
+                    limit,
+                    request.method,
+                    request.path,
+                )
+                return request_too_large_response()
+        return self.get_response(request)
 
 
 class SessionMiddleware(DjangoSessionMiddleware):

@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that its 413 gets every header above; it still answers before any process_view
+    # (the CSRF check) parses the body, and without loading the session.
+    "project.middleware.RequestBodyLimitMiddleware",
 ]
 # Diagnostics behind a load balancer: X-Served-By names the process on every response and
 # WebSocket handshake (docs/deploy.md). Off by default: it shows clients host names and pids.

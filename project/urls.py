@@ -9,6 +9,7 @@ from accounts.views import SessionView
 from chat.views import EchoView
 from project.views import HomeView, StatsView, healthz
 
+handler400 = "project.errors.bad_request"
 handler500 = "project.errors.server_error"
 
 urlpatterns = [

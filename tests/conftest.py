@@ -50,9 +50,9 @@ def daphne_server(live_server_env):
 
 
 @pytest.fixture
-def default_hobbies(transactional_db):
+def default_hobbies(db):
     """The five hobbies the registration form offers: a data migration's rows, which the flush
-    after each transactional test removes."""
+    after each transactional test removes. (With ``transactional_db`` requested too, that wins.)"""
     from django.apps import apps
 
     migration = importlib.import_module("accounts.migrations.0002_default_hobbies")
