@@ -9,7 +9,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
-from project.handlers import get_asgi_application  # noqa: E402
+from project.handlers import get_asgi_application
 
 # Each HTTP request's sync work runs in one hop on a fixed thread pool (see project/handlers.py).
 django_asgi_app = get_asgi_application()
@@ -21,6 +21,7 @@ from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from project.health import describe_backends  # noqa: E402
+from project.ws_guard import ServiceGuardMiddleware  # noqa: E402
 
 if settings.SERVE_STATIC:
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
@@ -30,8 +31,8 @@ if settings.SERVE_STATIC:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        "websocket": ServiceGuardMiddleware(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -4,13 +4,18 @@ Each test runs its own throwaway Redis or MariaDB (tests/support/services.py) an
 production mode, and stops and starts only those.
 """
 
+import json
 import time
 
 import httpx
 import pytest
+from django.contrib.auth import get_user_model
+from websockets.exceptions import InvalidStatus
 
+from tests.accounts.helpers import STRONG_PASSWORD
 from tests.support.servers import DaphneServer, production_env
 from tests.support.services import MariaDBInstance, RedisInstance
+from tests.support.visitor import Visitor
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -114,3 +119,23 @@ def test_mariadb_stopped_gives_503_pages_and_recovers_without_restart(
     )
     assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
     assert "Traceback" not in server.log()
+
+
+def test_chat_handshake_is_refused_cleanly_while_redis_is_down(server_on_own_redis, redis_instance):
+    get_user_model().objects.create_user("carol", password=STRONG_PASSWORD)
+    with Visitor(server_on_own_redis) as visitor:
+        visitor.login("carol", STRONG_PASSWORD)
+        with visitor.websocket("/ws/chat/lobby/") as chat:
+            assert json.loads(chat.recv(timeout=10))["type"] == "history"
+
+        redis_instance.stop()
+        with pytest.raises(InvalidStatus) as refused, visitor.websocket("/ws/chat/lobby/"):
+            pass
+        assert refused.value.response.status_code == 403
+
+        redis_instance.start()
+        # The empty Redis holds no sessions any more: log in again, then chat works as before.
+        visitor.login("carol", STRONG_PASSWORD)
+        with visitor.websocket("/ws/chat/lobby/") as chat:
+            assert json.loads(chat.recv(timeout=10))["type"] == "history"
+    assert "Traceback" not in server_on_own_redis.log()

@@ -1,0 +1,51 @@
+"""Refuse WebSockets cleanly while a backing service is unavailable.
+
+HTTP requests get a 503 page for that (project/middleware.py). A WebSocket has no page: when the
+session store, the channel layer's Redis or the database fails while a connection is being set
+up (Channels' ``AuthMiddlewareStack`` loads the session, a consumer joins its group), the
+exception would otherwise escape to daphne, which logs a traceback and drops the socket.
+"""
+
+import logging
+
+from project.errors import unavailable_service
+
+logger = logging.getLogger(__name__)
+
+# RFC 6455 section 7.4.1 (IANA registry): "Try Again Later".
+CLOSE_TRY_AGAIN_LATER = 1013
+
+
+class ServiceGuardMiddleware:
+    """ASGI middleware for the WebSocket stack: unavailable services close, not crash.
+
+    Before the handshake is accepted, closing makes daphne answer the handshake with HTTP 403;
+    after it, the client gets close code 1013 (try again later). Other errors propagate.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        accepted = False
+
+        async def send_tracking_accept(message):
+            nonlocal accepted
+            if message["type"] == "websocket.accept":
+                accepted = True
+            await send(message)
+
+        try:
+            return await self.app(scope, receive, send_tracking_accept)
+        except Exception as exc:
+            service = unavailable_service(exc)
+            if service is None:
+                raise
+            logger.warning(
+                "%s unavailable: %s WebSocket %s %s",
+                service,
+                "closing" if accepted else "refusing",
+                scope.get("path"),
+                type(exc).__name__,
+            )
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
