@@ -268,6 +268,10 @@ def main(argv=None):
     options = parse_args(argv)
     sizes = {**(QUICK_SIZES if options.quick else FULL_SIZES), **options.overrides}
     fd_limit = raise_fd_limit()
+    if fd_limit < 65536:
+        log(f"open-file limit {fd_limit} (the hard limit here; servers inherit it)")
+    if "idle" in options.only and fd_limit < sizes["idle_connections"] + 1024:
+        log(f"WARNING: {sizes['idle_connections']} idle connections need more than {fd_limit} fds")
     started_at = datetime.datetime.now().astimezone()
     results_dir = Path(options.results_dir)
     log_dir = results_dir / "logs"
