@@ -6,6 +6,7 @@ up (Channels' ``AuthMiddlewareStack`` loads the session, a consumer joins its gr
 exception would otherwise escape to daphne, which logs a traceback and drops the socket.
 """
 
+import asyncio
 import logging
 
 from project.errors import unavailable_service
@@ -39,7 +40,10 @@ class ServiceGuardMiddleware:
             return await self.app(scope, receive, send_tracking_accept)
         except Exception as exc:
             service = unavailable_service(exc)
-            if service is None:
+            task = asyncio.current_task()
+            # A connection error raised while the server cancels the connection (shutdown) is
+            # part of that cancellation, not an outage to report to a client that is gone.
+            if service is None or (task is not None and task.cancelling()):
                 raise
             logger.warning(
                 "%s unavailable: %s WebSocket %s %s",

@@ -70,6 +70,7 @@ async def test_echo_refuses_another_origin():
     connected, _ = await client.connect()
 
     assert not connected
+    await client.disconnect()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -83,6 +84,7 @@ async def test_anonymous_user_is_refused_before_the_handshake_completes():
     connected, _ = await client.connect()
 
     assert not connected
+    await client.disconnect()
 
 
 async def test_logged_in_user_from_another_origin_is_refused(make_user):
@@ -92,6 +94,7 @@ async def test_logged_in_user_from_another_origin_is_refused(make_user):
     connected, _ = await client.connect()
 
     assert not connected
+    await client.disconnect()
 
 
 async def test_connection_without_origin_is_refused(make_user):
@@ -101,6 +104,7 @@ async def test_connection_without_origin_is_refused(make_user):
     connected, _ = await client.connect()
 
     assert not connected
+    await client.disconnect()
 
 
 # ------------------------------------------------------------------------------------------------
