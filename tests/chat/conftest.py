@@ -138,6 +138,9 @@ def ws_connect(server, path, cookie=None, origin=SAME_ORIGIN, **kwargs):
         additional_headers=headers,
         proxy=None,
         max_size=None,
+        # Unbounded, so that a test that leaves messages unread still completes the closing
+        # handshake (a full queue stops the client reading, close replies included).
+        max_queue=None,
         open_timeout=10,
         **kwargs,
     )

@@ -4,6 +4,7 @@ logged in through a Django session cookie."""
 import json
 
 import pytest
+from django.conf import settings
 from websockets.exceptions import InvalidStatus
 
 from chat.models import Message
@@ -139,3 +140,37 @@ def test_presence_of_a_killed_process_expires(live_server_env):
         doomed.kill()  # SIGKILL: bob's consumer never says goodbye
 
         events_until(alice, is_presence("alice"), timeout=10)
+
+
+def db_session_cookie(user):
+    """A login session in the database session store (for a server without Redis)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def test_chat_on_the_embedded_defaults_without_redis(live_server_env):
+    """Without REDIS_URL: in-memory channel layer, presence and rate limits in the process."""
+    env = {**live_server_env, "REDIS_URL": "", "SESSION_BACKEND": "db"}
+    alice_cookie = db_session_cookie(create_user("alice"))
+    bob_cookie = db_session_cookie(create_user("bob"))
+
+    with (
+        DaphneServer(env=env, name="daphne-no-redis") as server,
+        ws_connect(server, "/ws/chat/local/", alice_cookie) as alice,
+        ws_connect(server, "/ws/chat/local/", bob_cookie) as bob,
+    ):
+        events_until(alice, is_presence("alice", "bob"))
+        say(bob, "no redis here")
+        events_until(alice, is_message("no redis here"))
+        for number in range(21):
+            say(alice, f"n{number}")
+        error = events_until(alice, lambda event: event["type"] == "error")[-1]
+
+    assert error["code"] == "rate_limited"
