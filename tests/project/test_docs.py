@@ -40,3 +40,14 @@ def test_the_guide_covers_every_snippet_of_both_seeds():
 
     assert re.findall(r"^\| (A\d+) \|", guide, re.MULTILINE) == [f"A{n}" for n in range(1, 20)]
     assert re.findall(r"^\| (B\d+) \|", guide, re.MULTILINE) == [f"B{n}" for n in range(1, 22)]
+
+
+def test_readme_documents_every_environment_variable_the_settings_read():
+    settings_source = (PROJECT_DIR / "project/settings.py").read_text(encoding="utf-8")
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    variables = set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]*)"', settings_source))
+
+    undocumented = sorted(name for name in variables if f"`{name}`" not in readme)
+
+    assert len(variables) > 20
+    assert undocumented == []
