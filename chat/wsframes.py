@@ -1,8 +1,9 @@
 """RFC 6455 by hand: the seed's handshake key, frame decoder and frame encoder, done right.
 
 Pure functions on bytes, no I/O; ``python manage.py wsprobe`` puts them on a socket. The seed's
-decoder guessed the header layout from the first length byte only and its encoder wrote the
-16-bit form for exactly 126 bytes; here every length form (7, 16 and 64 bits), masking, the
+decoder read only the length byte and assumed a masked, complete frame; its encoder used the
+16-bit length form for exactly 126 bytes and the 64-bit form, which RFC 6455 forbids there, for
+127 to 65,535. Here every length form (7, 16 and 64 bits, each minimal), masking, the
 control-frame rules and truncated input are handled, and anything else is refused with a
 :class:`FrameError`.
 """

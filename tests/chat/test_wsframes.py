@@ -56,8 +56,8 @@ def test_decode_leaves_the_following_frame_alone():
     [
         (0, 0, 2),
         (125, 125, 2),
-        (126, 126, 4),  # the seed's encoder wrote this one in the 7-bit form: wrong
-        (65_535, 126, 4),
+        (126, 126, 4),
+        (65_535, 126, 4),  # the seed's encoder used the 64-bit form from 127 bytes on: wrong
         (65_536, 127, 10),
         (1_000_000, 127, 10),
     ],
