@@ -36,6 +36,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
     other server processes sharing the layer's Redis are in the same room.
     """
 
+    presence_task = None
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the consumer ends (daphne cancels one that outlives its connection, or
+            # kills them all at shutdown), the renewals must stop with it, or its presence entry
+            # would never expire.
+            if self.presence_task is not None:
+                self.presence_task.cancel()
+
     async def connect(self):
         self.user = self.scope["user"]
         if not self.user.is_authenticated:
@@ -47,7 +59,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.room_group_name = room_group_name(self.room_name)
         self.presence_version = 0
         self.presence_users = None
-        self.presence_task = None
 
         # Join the group before reading history: a message stored in between then arrives both
         # ways, and the id check in chat_message drops the copy, instead of being missed.

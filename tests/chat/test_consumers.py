@@ -201,6 +201,24 @@ async def test_two_tabs_of_one_user_count_once_until_both_leave(make_user):
     await bob.disconnect()
 
 
+async def test_a_consumer_killed_without_disconnecting_stops_renewing_its_presence(
+    make_user, settings
+):
+    """daphne cancels an application instance that outlives its connection; its presence must
+    then expire like that of a killed process."""
+    settings.CHAT_PRESENCE_TTL = 0.6
+    _, alice_cookie = await make_user("alice")
+    _, bob_cookie = await make_user("bob")
+    alice = await join("/ws/chat/cancelled/", alice_cookie)
+    bob = await join("/ws/chat/cancelled/", bob_cookie)
+    await receive_until(bob, is_presence("alice", "bob"))
+
+    alice.future.cancel()
+
+    await receive_until(bob, is_presence("bob"))
+    await bob.disconnect()
+
+
 # ------------------------------------------------------------------------------------------------
 # Chat: error events, to the offender only, connection kept
 # ------------------------------------------------------------------------------------------------
