@@ -48,7 +48,14 @@
     body.className = "chat-text";
     body.textContent = message.text;
     item.append(time, " ", user, " ", body);
-    list.append(item);
+    // Ids follow the order of storing; broadcasts from several server processes may not.
+    let next = null;
+    let other = list.lastElementChild;
+    while (other !== null && Number(other.dataset.id) > message.id) {
+      next = other;
+      other = other.previousElementSibling;
+    }
+    list.insertBefore(item, next);
     item.scrollIntoView({ block: "nearest" });
   }
 
