@@ -1,0 +1,88 @@
+"""Clients of a live server's WebSockets for end-to-end tests: logged-in session cookies, raw
+RFC 6455 connections (chat/wsclient.py) and an echo round trip."""
+
+import json
+import re
+import time
+
+import httpx
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from chat.wsclient import RawWebSocket
+from chat.wsframes import Opcode
+
+# Within the login form's 3 to 16 characters.
+TEST_PASSWORD = "kite-Orbit-42"
+
+
+def create_user(username):
+    return get_user_model().objects.create_user(username, password=TEST_PASSWORD)
+
+
+def login_cookie(user):
+    """``sessionid=...`` of a fresh session where ``user`` is logged in (stored in Redis), made
+    in this process: good for servers that share its ``SECRET_KEY`` (``DEBUG`` ones)."""
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def http_login(server, username, password=TEST_PASSWORD):
+    """``sessionid=...`` after logging in through ``server``'s login form, as a browser does
+    (any server: a production one signs sessions with its own ``SECRET_KEY``)."""
+    with httpx.Client(base_url=server.url, timeout=10) as browser:
+        page = browser.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        response = browser.post(
+            "/accounts/login/",
+            data={"csrfmiddlewaretoken": token, "username": username, "password": password},
+        )
+        assert response.status_code == 302, response.status_code
+        return f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME]}"
+
+
+def raw_socket(server, path, cookie=None, timeout=10):
+    """A connected :class:`RawWebSocket` with the Origin a page of ``server`` would send."""
+    connection = RawWebSocket(
+        f"{server.ws_url}{path}", origin=server.url, cookie=cookie, timeout=timeout
+    )
+    connection.connect()
+    return connection
+
+
+def next_data_frame(socket, timeout=10):
+    """The next text or binary frame, past pings and pongs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        frame, _raw = socket.receive(timeout=max(0.01, deadline - time.monotonic()))
+        if frame.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CLOSE):
+            return frame
+
+
+def next_event(socket, timeout=10):
+    """The next chat event (a JSON text frame)."""
+    frame = next_data_frame(socket, timeout)
+    assert frame.opcode == Opcode.TEXT, frame
+    return json.loads(frame.payload)
+
+
+def events_until(socket, predicate, timeout=10):
+    """Chat events up to and including the first for which ``predicate`` holds."""
+    deadline = time.monotonic() + timeout
+    events = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no matching event within {timeout}s; got {events[-5:]}")
+        events.append(next_event(socket, remaining))
+        if predicate(events[-1]):
+            return events
+
+
+def echo_round_trip(socket, text):
+    """Send ``text`` on an echo connection and check that it comes straight back."""
+    socket.send(text)
+    frame = next_data_frame(socket)
+    assert (frame.opcode, frame.payload) == (Opcode.TEXT, text.encode()), frame
