@@ -57,19 +57,41 @@ def browser(allow_django_beside_playwright):
         chromium.close()
 
 
+class Site:
+    """The live server of a browser test; it can be started again on the same port (a restart,
+    as a deployment does one), and whichever process runs last is stopped by pid at the end."""
+
+    def __init__(self, env, name="daphne-browser"):
+        self.server = self._new(env=env, name=name)
+
+    @staticmethod
+    def _new(**kwargs):
+        server = DaphneServer(**kwargs)
+        # The server keeps Django's async guard (see allow_django_beside_playwright).
+        server.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        return server
+
+    def __getattr__(self, name):
+        return getattr(self.server, name)
+
+    def start_again_on_the_same_port(self):
+        """A new process on the port of the stopped one."""
+        assert self.server.process.poll() is not None, "stop() the running process first"
+        self.server = self._new(
+            env=self.server.env, port=self.server.port, name=f"{self.server.name}-again"
+        )
+        self.server.start()
+
+
 @pytest.fixture
 def site(live_server_env, default_hobbies, clean_login_throttle):
     """A production-mode daphne (``DEBUG=0``; plain HTTP, as behind nginx) on the test database
     and Redis, stopped by pid afterwards. It serves /static/ itself (``SERVE_STATIC=1``), as
     nginx does in a deployment, so that the pages get their CSS and JavaScript."""
-    server = DaphneServer(
-        env=production_env(**live_server_env, SERVE_STATIC="1"), name="daphne-browser"
-    )
-    # The server keeps Django's async guard (see allow_django_beside_playwright).
-    server.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    server.start()
-    yield server
-    server.stop()
+    live = Site(env=production_env(**live_server_env, SERVE_STATIC="1"))
+    live.start()
+    yield live
+    live.stop()
 
 
 def artifact_name(nodeid, label):

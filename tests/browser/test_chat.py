@@ -1,0 +1,102 @@
+"""The chat and echo pages in a real browser against a live production-mode daphne: two people in
+one room, hostile text shown as text, history on reload, and the echo reconnecting by itself
+after the server restarts on the same port."""
+
+import pytest
+from playwright.sync_api import expect
+
+from chat.models import Message
+from tests.support.chatting import TEST_PASSWORD, create_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def record_dialogs(page):
+    """Every JavaScript dialog (alert, confirm, prompt) the page opens, dismissed."""
+    dialogs = []
+
+    def handle(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", handle)
+    return dialogs
+
+
+def log_in(page, site, username):
+    page.goto(f"{site.url}/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(TEST_PASSWORD)
+    with page.expect_navigation():
+        page.locator("form.account-form button[type=submit]").click()
+    expect(page).to_have_url(f"{site.url}/")
+
+
+def send(page, text):
+    page.locator("#chat-input").fill(text)
+    page.locator(".chat-send button").click()
+
+
+def test_two_people_in_one_room_see_each_others_messages_presence_and_history_as_text(
+    site, open_page
+):
+    create_user("alice")
+    create_user("bob")
+    alice, bob = open_page("alice"), open_page("bob")
+    dialogs = {"alice": record_dialogs(alice), "bob": record_dialogs(bob)}
+    for name, page in (("alice", alice), ("bob", bob)):
+        log_in(page, site, name)
+        page.goto(f"{site.url}/chat/garden/")
+        expect(page.locator("#chat .ws-state")).to_have_attribute("data-state", "open")
+    for page in (alice, bob):
+        expect(page.locator(".chat-presence li")).to_have_text(["alice", "bob"])
+
+    send(alice, "hello bob")
+    expect(bob.locator(".chat-message .chat-text")).to_have_text(["hello bob"])
+    send(bob, HOSTILE)
+
+    conversation = ["hello bob", HOSTILE]
+    for page in (alice, bob):
+        expect(page.locator(".chat-message .chat-text")).to_have_text(conversation)
+        expect(page.locator(".chat-message .chat-user")).to_have_text(["alice", "bob"])
+        # Shown as text: the markup made no element, and its onerror never ran.
+        expect(page.locator(".chat-messages img")).to_have_count(0)
+        assert page.locator("img").count() == 0
+
+    bob.reload()
+    expect(bob.locator("#chat .ws-state")).to_have_attribute("data-state", "open")
+    expect(bob.locator(".chat-message .chat-text")).to_have_text(conversation)
+    expect(bob.locator(".chat-messages img")).to_have_count(0)
+    expect(alice.locator(".chat-presence li")).to_have_text(["alice", "bob"])
+    assert dialogs == {"alice": [], "bob": []}
+    assert list(Message.objects.filter(room="garden").values_list("text", flat=True)) == [
+        "hello bob",
+        HOSTILE,
+    ]
+
+
+def test_echo_page_sends_receives_and_reconnects_after_the_server_restarts_on_the_same_port(
+    site, open_page
+):
+    page = open_page("echo")
+    dialogs = record_dialogs(page)
+    state = page.locator("#echo .ws-state")
+    page.goto(f"{site.url}/echo/")
+    expect(state).to_have_attribute("data-state", "open")
+
+    page.locator("#echo-input").fill(f"héllo 你好 {HOSTILE}")
+    page.locator(".ws-send button").click()
+    expect(page.locator(".log-received .log-body")).to_have_text([f"héllo 你好 {HOSTILE}"])
+
+    site.stop()  # by pid
+    expect(state).to_have_attribute("data-state", "waiting")
+    site.start_again_on_the_same_port()
+    # The page's back-off (0.5 s doubling, jittered) brings it back by itself.
+    expect(state).to_have_attribute("data-state", "open", timeout=40_000)
+    page.locator("#echo-input").fill("after the restart")
+    page.locator(".ws-send button").click()
+    expect(page.locator(".log-received .log-body").last).to_have_text("after the restart")
+    expect(page.locator(".ws-log img")).to_have_count(0)
+    assert dialogs == []
