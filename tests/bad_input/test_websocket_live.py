@@ -8,13 +8,18 @@ echo round trip after each one, and so does a new connection: the server keeps s
 Frames are built with chat/wsframes.py's encoder and sent through chat/wsclient.py's raw client.
 """
 
+import json
 import os
 import socket
 import struct
 
 import pytest
 from django.conf import settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from chat.protocol import ErrorCode
 from chat.wsclient import ConnectionLost
 from chat.wsframes import CloseCode, Opcode, apply_mask, encode_frame, parse_close_payload
 from tests.support.chatting import (
@@ -22,6 +27,7 @@ from tests.support.chatting import (
     echo_round_trip,
     events_until,
     http_login,
+    next_data_frame,
     raw_socket,
 )
 from tests.support.servers import DaphneServer, database_url_for, production_env
@@ -295,3 +301,100 @@ def test_chat_connections_failed_by_the_server_while_connecting_leave_no_traceba
 
     assert "Traceback" not in log
     assert redis_client.zcard(group_key) == 0
+
+
+# ------------------------------------------------------------------------------------------------
+# Arbitrary frames on an open chat connection (hypothesis)
+# ------------------------------------------------------------------------------------------------
+
+JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=40)
+)
+CHAT_TEXT = st.one_of(
+    st.text(max_size=60),  # no lone surrogates (a test of their own below)
+    st.builds(lambda char, count: char * count, st.characters(), st.integers(1990, 2010)),
+    st.sampled_from(["", " ", "\n\t", "\x00", "\u200b", "<b onclick=x>hi</b>"]),
+)
+CLIENT_EVENTS = st.one_of(
+    st.fixed_dictionaries({"type": st.just("message"), "text": st.one_of(CHAT_TEXT, JSON_SCALARS)}),
+    st.dictionaries(
+        st.sampled_from(["type", "text", "room", "id", "user"]) | st.text(max_size=8),
+        st.one_of(JSON_SCALARS, st.lists(JSON_SCALARS, max_size=3)),
+        max_size=4,
+    ),
+    st.lists(JSON_SCALARS, max_size=3),
+    JSON_SCALARS,
+)
+CLIENT_FRAMES = st.one_of(
+    CLIENT_EVENTS.map(lambda event: (Opcode.TEXT, json.dumps(event).encode())),
+    st.text(max_size=80)
+    .map(lambda text: (Opcode.TEXT, text.encode("utf-8", "surrogatepass")))
+    .filter(lambda frame: _is_utf8(frame[1])),
+    st.binary(max_size=200).map(lambda data: (Opcode.BINARY, data)),
+)
+
+
+def _is_utf8(data):
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_any_frame_on_an_open_chat_gets_an_error_event_or_its_broadcast_never_a_close(site):
+    create_user("fuzzer")
+    cookie = http_login(site, "fuzzer")
+    codes = {str(code) for code in ErrorCode}
+    answers = []
+
+    with raw_socket(site, "/ws/chat/fuzz/", cookie=cookie) as chat:
+        events_until(chat, lambda event: event["type"] == "presence")
+
+        @hypothesis_settings(max_examples=150, deadline=None)
+        @given(CLIENT_FRAMES)
+        def send(frame):
+            opcode, payload = frame
+            chat._send_all(encode_frame(payload, opcode, mask=True))
+            event = events_until(chat, lambda event: event["type"] in ("message", "error"))[-1]
+            if event["type"] == "error":
+                assert event["code"] in codes, event
+            else:
+                assert opcode == Opcode.TEXT
+                assert event["text"] == json.loads(payload)["text"]
+                assert event["user"] == "fuzzer"
+            answers.append(event.get("code", "message"))
+
+        send()
+        # Still open after all of it: one more message gets its answer.
+        chat.send(json.dumps({"type": "message", "text": "still here"}))
+        events_until(chat, lambda event: event["type"] in ("message", "error"))
+    assert {"malformed", "unknown_type"} <= set(answers)
+    assert "Traceback" not in site.log()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="chat bug: a message whose JSON text holds a lone surrogate (\\ud800) passes "
+    "validation, then storing it raises UnicodeEncodeError (not a DatabaseError) in mysqlclient; "
+    "the consumer dies, the client gets 1011 and the log a traceback",
+)
+def test_chat_message_with_a_lone_surrogate_gets_an_error_event_and_the_connection_stays(
+    live_server_env,
+):
+    with DaphneServer(env=production_env(**live_server_env), name="daphne-ws-surrogate") as server:
+        create_user("mallory")
+        cookie = http_login(server, "mallory")
+        with raw_socket(server, "/ws/chat/surrogates/", cookie=cookie) as chat:
+            events_until(chat, lambda event: event["type"] == "presence")
+            # Valid JSON, valid UTF-8 on the wire: the escape makes a str no encoder accepts.
+            chat.send('{"type": "message", "text": "half a pair: \\ud800"}')
+            answer = next_data_frame(chat)
+            refused = json.loads(answer.payload) if answer.opcode == Opcode.TEXT else answer
+            chat.send(json.dumps({"type": "message", "text": "still here"}))
+            events_until(chat, lambda event: event.get("text") == "still here")
+        log = server.log()
+
+    assert refused["type"] == "error"
+    assert refused["code"] == ErrorCode.MALFORMED
+    assert "Traceback" not in log
