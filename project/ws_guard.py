@@ -13,15 +13,17 @@ from project.errors import unavailable_service
 
 logger = logging.getLogger(__name__)
 
-# RFC 6455 section 7.4.1 (IANA registry): "Try Again Later".
-CLOSE_TRY_AGAIN_LATER = 1013
+# An application's close code must be 1000 or 3000-4999: autobahn (under daphne) refuses the
+# registry's 1013 "Try Again Later" from an application. 4503 is private use, after HTTP's 503.
+CLOSE_SERVICE_UNAVAILABLE = 4503
 
 
 class ServiceGuardMiddleware:
     """ASGI middleware for the WebSocket stack: unavailable services close, not crash.
 
     Before the handshake is accepted, closing makes daphne answer the handshake with HTTP 403;
-    after it, the client gets close code 1013 (try again later). Other errors propagate.
+    after it, the client gets close code 4503 (service unavailable, try again later). Other
+    errors propagate.
     """
 
     def __init__(self, app):
@@ -52,4 +54,4 @@ class ServiceGuardMiddleware:
                 scope.get("path"),
                 type(exc).__name__,
             )
-            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+            await send({"type": "websocket.close", "code": CLOSE_SERVICE_UNAVAILABLE})

@@ -11,7 +11,7 @@ import pytest
 from chat.protocol import ErrorCode
 from chat.wsclient import ProbeError
 from chat.wsframes import Opcode, parse_close_payload
-from project.ws_guard import CLOSE_TRY_AGAIN_LATER
+from project.ws_guard import CLOSE_SERVICE_UNAVAILABLE
 from tests.support.chatting import (
     create_user,
     events_until,
@@ -61,13 +61,7 @@ def redis_instance(tmp_path):
     instance.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: project/ws_guard.py closes with 1013, which autobahn refuses from an "
-    "application (only 1000 or 3000-4999): daphne logs the exception with a traceback and the "
-    "client gets 1011 (internal error)",
-)
-def test_open_chat_when_redis_stops_is_closed_with_try_again_later_and_works_after(
+def test_open_chat_when_redis_stops_is_closed_as_unavailable_and_works_after(
     live_server_env, redis_instance
 ):
     env = production_env(**{**live_server_env, "REDIS_URL": redis_instance.url})
@@ -93,9 +87,9 @@ def test_open_chat_when_redis_stops_is_closed_with_try_again_later_and_works_aft
         )
         log = server.log()
 
-    # The rate limit and the broadcast need Redis: the connection is closed with "try again
-    # later" (project.ws_guard) rather than failing silently or with an internal error.
-    assert answer == ("close", CLOSE_TRY_AGAIN_LATER)
+    # The rate limit and the broadcast need Redis: the connection is closed as "service
+    # unavailable" (project.ws_guard) rather than failing silently or with an internal error.
+    assert answer == ("close", CLOSE_SERVICE_UNAVAILABLE)
     assert "Traceback" not in log
 
 
