@@ -189,6 +189,10 @@ if REDIS_URL:
                     }
                 ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi"),
+                # channels-redis keeps one queue per server process (every consumer of the
+                # process shares it) and silently drops what exceeds this; its default of 100
+                # loses messages in a burst in a busy room.
+                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=10_000),
             },
         }
     }

@@ -83,12 +83,6 @@ async def burst(server, cookies, timeout=10):
     return received, errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: with the channel layer's default capacity of 100 messages per channel, a burst "
-    "of 240 messages in one room reaches each client only in part (about 126 of 240 on the "
-    "machine this was written on); channels-redis drops the rest silently",
-)
 def test_burst_in_a_busy_room_reaches_everyone_in_full(live_server_env, fresh_room):
     with DaphneServer(env=production_env(**live_server_env), name="daphne-busy-room") as server:
         cookies = {}
