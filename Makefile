@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SERVER ?= daphne
 
 # Local development defaults; every one can be overridden from the environment.
 export DEBUG ?= 1
@@ -16,9 +17,14 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 ## Install, migrate and serve HTTP and WebSockets with daphne on http://$(HOST):$(PORT)
 ## (project.serve: daphne's command line, with the project's WebSocket fixes).
+## SERVER=uvicorn serves with uvicorn instead (docs/performance.md says when to choose it).
 run: install
 	$(PY) manage.py migrate --noinput
+ifeq ($(SERVER),uvicorn)
+	exec $(PY) -m project.serve_uvicorn --host $(HOST) --port $(PORT)
+else
 	exec $(PY) -m project.serve -b $(HOST) -p $(PORT) project.asgi:application
+endif
 
 ## Install with the test tools, make sure MariaDB, Redis, nginx and chromium are there, run the
 ## whole suite.

@@ -139,3 +139,19 @@ class DaphneServer:
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+class UvicornServer(DaphneServer):
+    """The same application served by uvicorn, as ``SERVER=uvicorn make run`` does."""
+
+    def command(self):
+        return [
+            sys.executable,
+            "-m",
+            "project.serve_uvicorn",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            *self.extra_args,
+        ]

@@ -1,0 +1,49 @@
+"""Serve the project with uvicorn (uvloop, httptools): the documented alternative to daphne.
+
+``python -m project.serve_uvicorn [--host H] [--port P] [--proxy-headers]``, or
+``SERVER=uvicorn make run``. daphne stays the default (project/serve.py); docs/performance.md says
+when to choose which. uvicorn needs none of project/serve.py's WebSocket fixes: it sends empty
+messages and closes oversize ones with 1009 by itself; the size limit is the same setting,
+``WEBSOCKET_MAX_MESSAGE_BYTES``.
+"""
+
+import argparse
+import os
+
+
+def main(argv=None):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind nginx)",
+    )
+    parser.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+
+    import uvicorn
+    from django.conf import settings
+
+    uvicorn.run(
+        "project.asgi:application",
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets",
+        ws_max_size=settings.WEBSOCKET_MAX_MESSAGE_BYTES,
+        lifespan="off",
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        access_log=args.access_log,
+        server_header=False,
+        log_level=settings.LOG_LEVEL.lower(),
+    )
+
+
+if __name__ == "__main__":
+    main()
