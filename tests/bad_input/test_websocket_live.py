@@ -348,28 +348,52 @@ def test_any_frame_on_an_open_chat_gets_an_error_event_or_its_broadcast_never_a_
     codes = {str(code) for code in ErrorCode}
     answers = []
 
-    with raw_socket(site, "/ws/chat/fuzz/", cookie=cookie) as chat:
-        events_until(chat, lambda event: event["type"] == "presence")
-
-        @hypothesis_settings(max_examples=150, deadline=None)
-        @given(CLIENT_FRAMES)
-        def send(frame):
-            opcode, payload = frame
+    # A connection of its own for each frame: a frame that kills the consumer is then reported
+    # as hypothesis's falsifying example, not as a broken connection under the next one.
+    @hypothesis_settings(max_examples=150, deadline=None)
+    @given(CLIENT_FRAMES)
+    def send(frame):
+        opcode, payload = frame
+        with raw_socket(site, "/ws/chat/fuzz/", cookie=cookie) as chat:
+            events_until(chat, lambda event: event["type"] == "presence")
             chat._send_all(encode_frame(payload, opcode, mask=True))
             event = events_until(chat, lambda event: event["type"] in ("message", "error"))[-1]
-            if event["type"] == "error":
-                assert event["code"] in codes, event
-            else:
-                assert opcode == Opcode.TEXT
-                assert event["text"] == json.loads(payload)["text"]
-                assert event["user"] == "fuzzer"
-            answers.append(event.get("code", "message"))
+            # Still open: one more frame gets its answer.
+            chat.send(json.dumps({"type": "unknown"}))
+            events_until(chat, lambda event: event.get("code") == ErrorCode.UNKNOWN_TYPE)
+        if event["type"] == "error":
+            assert event["code"] in codes, event
+        else:
+            assert opcode == Opcode.TEXT
+            assert event["text"] == json.loads(payload)["text"]
+            assert event["user"] == "fuzzer"
+        answers.append(event.get("code", "message"))
 
-        send()
-        # Still open after all of it: one more message gets its answer.
-        chat.send(json.dumps({"type": "message", "text": "still here"}))
-        events_until(chat, lambda event: event["type"] in ("message", "error"))
+    send()
     assert {"malformed", "unknown_type"} <= set(answers)
+    assert "Traceback" not in site.log()
+
+
+@pytest.mark.parametrize(
+    "event",
+    [{"type": ["message"]}, {"type": {"message": 1}}, {"type": 1}, {"type": None}, {}],
+    ids=["type-list", "type-object", "type-number", "type-null", "no-type"],
+)
+def test_chat_event_whose_type_is_not_a_string_gets_unknown_type_and_the_connection_stays(
+    site, event
+):
+    """Found by the property test above: a list or an object as the type was looked up in a set
+    (TypeError: unhashable), which killed the consumer with 1011 and a traceback."""
+    create_user("mallory")
+    cookie = http_login(site, "mallory")
+    with raw_socket(site, "/ws/chat/types/", cookie=cookie) as chat:
+        events_until(chat, lambda event: event["type"] == "presence")
+        chat.send(json.dumps(event))
+        answer = events_until(chat, lambda event: event["type"] == "error")[-1]
+        chat.send(json.dumps({"type": "message", "text": "still here"}))
+        events_until(chat, lambda event: event.get("text") == "still here")
+
+    assert answer["code"] == ErrorCode.UNKNOWN_TYPE
     assert "Traceback" not in site.log()
 
 
