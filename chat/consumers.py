@@ -37,10 +37,23 @@ class ChatConsumer(AsyncWebsocketConsumer):
     """
 
     presence_task = None
+    in_room = False
 
     async def __call__(self, scope, receive, send):
         try:
             await super().__call__(scope, receive, send)
+        except Exception:
+            # A consumer that dies of an error gets no websocket.disconnect: leave the room
+            # here, or its channel stays in the group and its name in the presence list.
+            try:
+                await self.leave_room()
+            except Exception as exc:
+                # Typically the same unavailable service; the error itself is re-raised to the
+                # server (and ws_guard), which reports it.
+                logger.warning(
+                    "could not leave room %s after an error: %s", self.room_name, type(exc).__name__
+                )
+            raise
         finally:
             # However the consumer ends (daphne cancels one that outlives its connection, or
             # kills them all at shutdown), the renewals must stop with it, or its presence entry
@@ -63,6 +76,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # Join the group before reading history: a message stored in between then arrives both
         # ways, and the id check in chat_message drops the copy, instead of being missed.
         await self.channel_layer.group_add(self.room_group_name, self.channel_name)
+        self.in_room = True
         await self.accept()
         history = await database_sync_to_async(selectors.recent_messages)(self.room_name)
         self.history_last_id = history[-1].pk if history else 0
@@ -73,8 +87,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.presence_task = asyncio.create_task(self.keep_presence())
 
     async def disconnect(self, code):
-        if not hasattr(self, "room_group_name"):
+        await self.leave_room()
+
+    async def leave_room(self):
+        if not self.in_room:
             return
+        self.in_room = False
         if self.presence_task is not None:
             self.presence_task.cancel()
         await self.channel_layer.group_discard(self.room_group_name, self.channel_name)
@@ -92,8 +110,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if not await live.message_rate_limiter().hit(f"user:{self.user.pk}"):
                 raise ProtocolError(
                     ErrorCode.RATE_LIMITED,
-                    f"More than {live.MESSAGES_PER_WINDOW} messages in "
-                    f"{live.RATE_WINDOW_SECONDS} seconds; slow down.",
+                    f"More than {settings.CHAT_MESSAGES_PER_WINDOW} messages in "
+                    f"{settings.CHAT_RATE_WINDOW_SECONDS:g} seconds; slow down.",
                 )
             message = await self.post_message(text)
         except ProtocolError as exc:

@@ -206,9 +206,6 @@ class LocalRateLimiter:
 # The instances the consumers use
 # ------------------------------------------------------------------------------------------------
 
-MESSAGES_PER_WINDOW = 20
-RATE_WINDOW_SECONDS = 10
-
 _local_presence = None
 _local_rate_limiter = None
 
@@ -224,10 +221,15 @@ def presence():
 
 
 def message_rate_limiter():
-    """The limiter of chat messages per user for the settings in force."""
+    """The limiter of chat messages per user for the settings in force
+    (``CHAT_MESSAGES_PER_WINDOW`` per ``CHAT_RATE_WINDOW_SECONDS``)."""
     global _local_rate_limiter
+    limit, window = settings.CHAT_MESSAGES_PER_WINDOW, settings.CHAT_RATE_WINDOW_SECONDS
     if settings.REDIS_URL:
-        return RedisRateLimiter(MESSAGES_PER_WINDOW, RATE_WINDOW_SECONDS)
-    if _local_rate_limiter is None:
-        _local_rate_limiter = LocalRateLimiter(MESSAGES_PER_WINDOW, RATE_WINDOW_SECONDS)
+        return RedisRateLimiter(limit, window)
+    if _local_rate_limiter is None or (_local_rate_limiter.limit, _local_rate_limiter.window) != (
+        limit,
+        window,
+    ):
+        _local_rate_limiter = LocalRateLimiter(limit, window)
     return _local_rate_limiter

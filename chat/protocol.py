@@ -43,7 +43,8 @@ def parse_client_event(text_data, bytes_data=None):
     if not isinstance(event, dict):
         raise ProtocolError(ErrorCode.MALFORMED, "The frame must be a JSON object.")
     event_type = event.get("type")
-    if event_type not in CLIENT_EVENT_TYPES:
+    # Any JSON value may come here, lists and objects too (unhashable: no set lookup).
+    if not isinstance(event_type, str) or event_type not in CLIENT_EVENT_TYPES:
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"Unknown event type {str(event_type)[:40]!r}.")
     return event
 

@@ -11,6 +11,13 @@ def validate_message_text(text):
     """Refuse what cannot be posted, with the code the chat protocol reports to the client."""
     if not isinstance(text, str):
         raise ValidationError(_("The text must be a string."), code="malformed")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON's "\ud800" escape decodes to half a surrogate pair: a str nothing can store.
+        raise ValidationError(
+            _("The text is not valid Unicode (it holds a lone surrogate)."), code="malformed"
+        ) from None
     if not text.strip():
         raise ValidationError(_("The message is empty."), code="empty_text")
     if len(text) > MESSAGE_MAX_LENGTH:

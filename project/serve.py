@@ -1,16 +1,20 @@
-"""Serve the project with daphne, minus two of daphne 4.2's WebSocket faults.
+"""Serve the project with daphne, minus three of daphne 4.2's WebSocket faults.
 
 ``python -m project.serve [daphne's options] project.asgi:application`` takes daphne's command line
 unchanged; ``make run`` and the test suite start the server this way, and ``manage.py runserver``
 (project/management/commands/runserver.py) runs the same :class:`Server`.
 
-The faults, both in ``daphne.ws_protocol`` and both invisible to the ASGI application:
+The faults, in ``daphne.ws_protocol``, that the ASGI application cannot work around:
 
 * An empty message is never sent: ``handle_reply`` tests ``message.get("text")`` and
   ``message.get("bytes")`` for truth, so the echo of ``""`` or ``b""`` silently vanishes.
 * A message over the size limit makes autobahn fail the connection "by drop", its server default:
   the TCP connection just disappears and the client sees 1006 (abnormal closure), not a close frame
   with 1009 (message too big) as RFC 6455 section 7.4.1 provides for.
+* A send on a connection autobahn has already failed (a protocol error, an oversize message)
+  raises autobahn's ``Disconnected`` into the application, which dies with a traceback instead
+  of running its disconnect handler. With the fix above the window is the closing handshake (up
+  to a second) rather than an instant, so such sends are dropped: they cannot be delivered.
 
 The size limit (message and frame) defaults to ``settings.WEBSOCKET_MAX_MESSAGE_BYTES``, read from
 the ``WEBSOCKET_MAX_MESSAGE_BYTES`` environment variable; daphne's
@@ -28,9 +32,19 @@ from daphne import ws_protocol
 
 
 class WebSocketProtocol(ws_protocol.WebSocketProtocol):
-    """daphne's WebSocket protocol, able to send empty messages."""
+    """daphne's WebSocket protocol, able to send empty messages, and quiet about sends on a
+    connection that is already closing."""
 
     def handle_reply(self, message):
+        if message.get("type") == "websocket.send" and self.state in (
+            self.STATE_CLOSING,
+            self.STATE_CLOSED,
+        ):
+            # autobahn can fail a connection (a protocol error, an oversize message) while the
+            # application is still sending, e.g. from connect(); daphne would let autobahn raise
+            # Disconnected into the application. The message cannot be delivered anyway, and
+            # the application gets websocket.disconnect once the connection has closed.
+            return
         if message.get("type") == "websocket.send" and self.state == self.STATE_OPEN:
             text, data = message.get("text"), message.get("bytes")
             if text == "" and data is None:

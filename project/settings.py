@@ -268,6 +268,14 @@ CHAT_PRESENCE_TTL = env.float("CHAT_PRESENCE_TTL", default=30.0)
 if CHAT_PRESENCE_TTL <= 0:
     raise ImproperlyConfigured(f"CHAT_PRESENCE_TTL must be positive, got {CHAT_PRESENCE_TTL}")
 CHAT_KEY_PREFIX = env.str("CHAT_KEY_PREFIX", default="chat-live")
+# A user may post this many chat messages per window (sliding, shared by all processes).
+CHAT_MESSAGES_PER_WINDOW = env.int("CHAT_MESSAGES_PER_WINDOW", default=20)
+CHAT_RATE_WINDOW_SECONDS = env.float("CHAT_RATE_WINDOW_SECONDS", default=10.0)
+if CHAT_MESSAGES_PER_WINDOW < 1 or CHAT_RATE_WINDOW_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "CHAT_MESSAGES_PER_WINDOW must be a positive integer and CHAT_RATE_WINDOW_SECONDS a "
+        f"positive number, got {CHAT_MESSAGES_PER_WINDOW} and {CHAT_RATE_WINDOW_SECONDS}"
+    )
 
 # ------------------------------------------------------------------------------------------------
 # Internationalisation: English and Simplified Chinese, chosen from Accept-Language

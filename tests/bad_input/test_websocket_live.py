@@ -263,13 +263,6 @@ def test_200_handshakes_abandoned_half_way_leave_others_served_and_are_all_relea
     assert "Traceback" not in site.log()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the server fails a connection (1002/1009) while ChatConsumer.connect() is still "
-    "running; its history send then meets autobahn's closing state and raises Disconnected into "
-    "the consumer, which dies with a traceback in the log and never leaves its channel layer "
-    "group (docs/reliability.md)",
-)
 def test_chat_connections_failed_by_the_server_while_connecting_leave_no_traceback_or_member(
     live_server_env, redis_client
 ):
@@ -397,12 +390,6 @@ def test_chat_event_whose_type_is_not_a_string_gets_unknown_type_and_the_connect
     assert "Traceback" not in site.log()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chat bug: a message whose JSON text holds a lone surrogate (\\ud800) passes "
-    "validation, then storing it raises UnicodeEncodeError (not a DatabaseError) in mysqlclient; "
-    "the consumer dies, the client gets 1011 and the log a traceback",
-)
 def test_chat_message_with_a_lone_surrogate_gets_an_error_event_and_the_connection_stays(
     live_server_env,
 ):

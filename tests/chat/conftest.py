@@ -22,10 +22,13 @@ SAME_ORIGIN = object()
 
 @pytest.fixture(autouse=True)
 def clean_chat_keys(redis_client):
-    """Presence and rate limits of earlier tests (user ids repeat after a flush) start empty."""
-    keys = list(redis_client.scan_iter(match=f"{settings.CHAT_KEY_PREFIX}:*"))
-    if keys:
-        redis_client.delete(*keys)
+    """Presence, rate limits (user ids repeat after a flush) and the rooms' channel layer groups
+    of earlier tests start empty."""
+    layer_prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    for pattern in (f"{settings.CHAT_KEY_PREFIX}:*", f"{layer_prefix}:group:chat.*"):
+        keys = list(redis_client.scan_iter(match=pattern))
+        if keys:
+            redis_client.delete(*keys)
 
 
 @pytest.fixture

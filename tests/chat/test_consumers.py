@@ -5,9 +5,14 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.urls import path
 
-from chat import live, selectors, services
+from chat import selectors, services
+from chat.consumers import ChatConsumer
 from chat.models import Message
 from chat.protocol import ErrorCode
 from project.asgi import application
@@ -219,6 +224,38 @@ async def test_a_consumer_killed_without_disconnecting_stops_renewing_its_presen
     await bob.disconnect()
 
 
+class PresenceFailingConsumer(ChatConsumer):
+    """Dies of an error after joining its room: while sending the room's presence."""
+
+    async def send_event(self, event):
+        if event["type"] == "presence":
+            raise RuntimeError("the presence event could not be sent")
+        await super().send_event(event)
+
+
+async def test_a_consumer_dying_of_an_error_leaves_its_group_and_presence(make_user, redis_client):
+    failing_app = AuthMiddlewareStack(
+        URLRouter([path("ws/chat/<room:room_name>/", PresenceFailingConsumer.as_asgi())])
+    )
+    _, alice_cookie = await make_user("alice")
+    _, bob_cookie = await make_user("bob")
+    bob = await join("/ws/chat/dying/", bob_cookie)
+    await receive_until(bob, is_presence("bob"))
+    alice = WebsocketCommunicator(
+        failing_app, "/ws/chat/dying/", headers=[(b"cookie", alice_cookie.encode())]
+    )
+    connected, _ = await alice.connect()
+    assert connected
+
+    with pytest.raises(RuntimeError):
+        await alice.wait(timeout=5)
+
+    await receive_until(bob, is_presence("bob"))
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    assert redis_client.zcard(f"{prefix}:group:chat.dying") == 1  # bob's channel only
+    await bob.disconnect()
+
+
 # ------------------------------------------------------------------------------------------------
 # Chat: error events, to the offender only, connection kept
 # ------------------------------------------------------------------------------------------------
@@ -246,6 +283,11 @@ TOO_LONG = "x" * 2001
             {"text_data": json.dumps({"text": "hi"})}, ErrorCode.UNKNOWN_TYPE, id="no type"
         ),
         pytest.param(
+            {"text_data": json.dumps({"type": ["message"], "text": "hi"})},
+            ErrorCode.UNKNOWN_TYPE,
+            id="type not a string",
+        ),
+        pytest.param(
             {"text_data": json.dumps({"type": "message", "text": ""})},
             ErrorCode.EMPTY_TEXT,
             id="empty text",
@@ -259,6 +301,12 @@ TOO_LONG = "x" * 2001
             {"text_data": json.dumps({"type": "message"})},
             ErrorCode.MALFORMED,
             id="no text",
+        ),
+        pytest.param(
+            # Valid JSON and UTF-8, but the escape decodes to half a surrogate pair.
+            {"text_data": '{"type": "message", "text": "half a pair: \\ud800"}'},
+            ErrorCode.MALFORMED,
+            id="lone surrogate",
         ),
         pytest.param(
             {"text_data": json.dumps({"type": "message", "text": TOO_LONG})},
@@ -308,7 +356,7 @@ async def test_more_than_20_messages_in_10_seconds_are_refused_to_the_sender_onl
     alice = await join("/ws/chat/flood/", alice_cookie)
     bob = await join("/ws/chat/flood/", bob_cookie)
 
-    for number in range(live.MESSAGES_PER_WINDOW + 1):
+    for number in range(settings.CHAT_MESSAGES_PER_WINDOW + 1):
         await alice.send_to(text_data=json.dumps({"type": "message", "text": f"n{number}"}))
 
     alice_events = await receive_until(alice, lambda event: event["type"] == "error")
@@ -353,3 +401,22 @@ def test_selectors_list_rooms_with_messages_most_recent_first(transactional_db):
     rooms = selectors.rooms_with_messages()
 
     assert [(room["room"], room["messages"]) for room in rooms] == [("newer", 2), ("older", 1)]
+
+
+async def test_rate_limit_follows_the_settings(make_user, settings):
+    settings.CHAT_MESSAGES_PER_WINDOW = 3
+    _, cookie = await make_user("alice")
+    alice = await join("/ws/chat/limited/", cookie)
+
+    for number in range(4):
+        await alice.send_to(text_data=json.dumps({"type": "message", "text": f"n{number}"}))
+
+    # The error goes straight back; the broadcasts come through the channel layer.
+    events = await receive_until(alice, lambda event: event["type"] == "error")
+    if not any(event.get("text") == "n2" for event in events):
+        events += await receive_until(alice, lambda event: event.get("text") == "n2")
+    assert [event["code"] for event in events if event["type"] == "error"] == [
+        ErrorCode.RATE_LIMITED
+    ]
+    assert [event["text"] for event in events if event["type"] == "message"] == ["n0", "n1", "n2"]
+    await alice.disconnect()
