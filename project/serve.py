@@ -26,6 +26,7 @@ the ``WEBSOCKET_MAX_MESSAGE_BYTES`` environment variable; daphne's
 from daphne import server as daphne_server  # isort:skip
 
 import os
+import sys
 
 from daphne import cli as daphne_cli
 from daphne import ws_protocol
@@ -58,6 +59,16 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
 
 class Server(daphne_server.Server):
     """daphne's server, speaking through :class:`WebSocketProtocol` and closing properly."""
+
+    def __init__(self, *args, action_logger=None, **kwargs):
+        from django.conf import settings
+
+        # daphne logs every request to stdout at its default verbosity. In production nginx
+        # keeps the access log and a second one costs CPU on every request: only an explicit
+        # --access-log FILE, or ACCESS_LOG=1, keeps it.
+        if getattr(action_logger, "stream", None) is sys.stdout and not settings.ACCESS_LOG:
+            action_logger = None
+        super().__init__(*args, action_logger=action_logger, **kwargs)
 
     # Server.run() builds its WebSocket factory inline (``self.ws_factory = WebSocketFactory(...)``)
     # and then sets its options; adjusting the factory as it is assigned, before the server

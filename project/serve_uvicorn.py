@@ -22,7 +22,12 @@ def main(argv=None):
         help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind nginx)",
     )
     parser.add_argument("--forwarded-allow-ips", default="127.0.0.1")
-    parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="log every request (default: the ACCESS_LOG setting)",
+    )
     args = parser.parse_args(argv)
 
     import uvicorn
@@ -39,7 +44,7 @@ def main(argv=None):
         lifespan="off",
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
-        access_log=args.access_log,
+        access_log=settings.ACCESS_LOG if args.access_log is None else args.access_log,
         server_header=False,
         log_level=settings.LOG_LEVEL.lower(),
     )

@@ -319,6 +319,8 @@ if not DEBUG:
 # ------------------------------------------------------------------------------------------------
 # Logging: everything to stderr, level from LOG_LEVEL
 # ------------------------------------------------------------------------------------------------
+# Access log of every request on stdout: on in development; in production nginx keeps one.
+ACCESS_LOG = env.bool("ACCESS_LOG", default=DEBUG)
 LOG_LEVEL = env.choice(
     "LOG_LEVEL", ["debug", "info", "warning", "error", "critical"], default="info"
 ).upper()

@@ -268,7 +268,9 @@ def test_chat_connections_failed_by_the_server_while_connecting_leave_no_traceba
 ):
     """Broken frames sent right after the handshake, while the consumer still loads the history:
     a race, so 40 tries (the machine this was written on lost it about one time in three)."""
-    server = DaphneServer(env=production_env(**live_server_env), name="daphne-ws-connecting")
+    # The access log's WSDISCONNECT lines tell when the server has handled every disconnection.
+    env = production_env(**live_server_env, ACCESS_LOG="1")
+    server = DaphneServer(env=env, name="daphne-ws-connecting")
     group_key = f"{os.environ.get('CHANNEL_LAYER_PREFIX', 'asgi')}:group:chat.connecting"
     redis_client.delete(group_key)
     with server:
