@@ -106,7 +106,15 @@ def mariadb_instance(tmp_path_factory):
 def test_open_chat_when_mariadb_stops_gets_unavailable_errors_and_works_after(
     live_server_env, mariadb_instance
 ):
-    env = production_env(**{**live_server_env, "DATABASE_URL": mariadb_instance.url("chat_outage")})
+    # Its own chat key prefix: the throwaway database numbers users from 1 again, and the
+    # rate-limit counters of the test database's user 1 live in the same Redis.
+    env = production_env(
+        **{
+            **live_server_env,
+            "DATABASE_URL": mariadb_instance.url("chat_outage"),
+            "CHAT_KEY_PREFIX": "chat-outage",
+        }
+    )
     server = DaphneServer(env=env, name="daphne-chat-mariadb-down")
     server.migrate()
     with server:
