@@ -85,14 +85,15 @@ def project_argv(options):
     if kind == "uvicorn":
         if not (venv_bin / "uvicorn").exists():
             raise ServerStartError("--project-server uvicorn: uvicorn is not installed in .venv")
+        # What `SERVER=uvicorn make run` runs.
         return lambda port: [
-            str(venv_bin / "uvicorn"),
+            sys.executable,
+            "-m",
+            "project.serve_uvicorn",
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
-            "--no-access-log",
-            "project.asgi:application",
         ]
     if kind == "serve":
         return lambda port: [
