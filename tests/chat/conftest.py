@@ -9,11 +9,10 @@ import time
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.test import Client
 from websockets.sync import client as ws_client
 
 from chat import live
+from tests.support.chatting import create_user, login_cookie
 from tests.support.servers import DaphneServer, database_url_for
 
 ORIGIN = "http://127.0.0.1"
@@ -36,17 +35,6 @@ async def close_live_client():
     """Close the chat's Redis client of the test's event loop when the test ends."""
     yield
     await live.close_redis_client()
-
-
-def create_user(username):
-    return get_user_model().objects.create_user(username, password="a-long-test-password-1")
-
-
-def login_cookie(user):
-    """``sessionid=...`` of a fresh session where ``user`` is logged in (stored in Redis)."""
-    client = Client()
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 @pytest.fixture

@@ -2,16 +2,15 @@
 RFC 6455 connections (chat/wsclient.py) and an echo round trip."""
 
 import json
-import re
 import time
 
-import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from chat.wsclient import RawWebSocket
 from chat.wsframes import Opcode
+from tests.support.visitor import Visitor
 
 # Within the login form's 3 to 16 characters.
 TEST_PASSWORD = "kite-Orbit-42"
@@ -32,15 +31,9 @@ def login_cookie(user):
 def http_login(server, username, password=TEST_PASSWORD):
     """``sessionid=...`` after logging in through ``server``'s login form, as a browser does
     (any server: a production one signs sessions with its own ``SECRET_KEY``)."""
-    with httpx.Client(base_url=server.url, timeout=10) as browser:
-        page = browser.get("/accounts/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        response = browser.post(
-            "/accounts/login/",
-            data={"csrfmiddlewaretoken": token, "username": username, "password": password},
-        )
-        assert response.status_code == 302, response.status_code
-        return f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME]}"
+    with Visitor(server) as visitor:
+        visitor.login(username, password)
+        return f"{settings.SESSION_COOKIE_NAME}={visitor.session_cookie}"
 
 
 def raw_socket(server, path, cookie=None, timeout=10):
