@@ -98,7 +98,7 @@ ROWS = [
     Row("4. chat fan-out: handshakes refused (of 200)", "fanout", "handshakes_refused", 0, ""),
     Row("4. chat fan-out: server CPU per delivery, ms", "fanout", "server_cpu_per_delivery_ms", 3),
     Row(
-        "5. DB page c=32, CONN_MAX_AGE=0: new MySQL connections per request",
+        "5. DB page c=32, (a) Django handler, CONN_MAX_AGE=0: new MySQL connections per request",
         "db",
         "new_connections_per_request",
         3,
@@ -106,7 +106,7 @@ ROWS = [
         project_figure="db@project_cma0",
     ),
     Row(
-        "5. DB page, CONN_MAX_AGE=0: most open at once",
+        "5. DB page, (a) Django handler, CONN_MAX_AGE=0: most open at once",
         "db",
         "max_open_connections",
         0,
@@ -114,7 +114,7 @@ ROWS = [
         project_figure="db@project_cma0",
     ),
     Row(
-        "5. DB page, CONN_MAX_AGE=0: errors",
+        "5. DB page, (a) Django handler, CONN_MAX_AGE=0: errors",
         "db",
         "errors",
         0,
@@ -122,7 +122,7 @@ ROWS = [
         project_figure="db@project_cma0",
     ),
     Row(
-        "5. DB page, CONN_MAX_AGE=0: req/s",
+        "5. DB page, (a) Django handler, CONN_MAX_AGE=0: req/s",
         "db",
         "rate",
         0,
@@ -130,15 +130,45 @@ ROWS = [
         project_figure="db@project_cma0",
     ),
     Row(
-        "5. DB page c=32, CONN_MAX_AGE=60: new MySQL connections per request",
+        "5. DB page c=32, (b) Django handler, CONN_MAX_AGE=60: new MySQL connections per request",
+        "db",
+        "new_connections_per_request",
+        3,
+        "",
+        project_figure="db@project_stock",
+    ),
+    Row(
+        "5. DB page, (b) Django handler, CONN_MAX_AGE=60: most open at once",
+        "db",
+        "max_open_connections",
+        0,
+        "",
+        project_figure="db@project_stock",
+    ),
+    Row(
+        "5. DB page, (b) Django handler, CONN_MAX_AGE=60: errors",
+        "db",
+        "errors",
+        0,
+        "",
+        project_figure="db@project_stock",
+    ),
+    Row(
+        "5. DB page c=32, (c) pooled handler, CONN_MAX_AGE=60: new MySQL connections per request",
         "db",
         "new_connections_per_request",
         3,
         "",
     ),
-    Row("5. DB page, CONN_MAX_AGE=60: most open at once", "db", "max_open_connections", 0, ""),
-    Row("5. DB page, CONN_MAX_AGE=60: errors", "db", "errors", 0, ""),
-    Row("5. DB page, CONN_MAX_AGE=60: req/s", "db", "rate", 0, "higher"),
+    Row(
+        "5. DB page, (c) pooled handler, CONN_MAX_AGE=60: most open at once",
+        "db",
+        "max_open_connections",
+        0,
+        "",
+    ),
+    Row("5. DB page, (c) pooled handler, CONN_MAX_AGE=60: errors", "db", "errors", 0, ""),
+    Row("5. DB page, (c) pooled handler, CONN_MAX_AGE=60: req/s", "db", "rate", 0, "higher"),
 ]
 
 

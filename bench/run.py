@@ -57,7 +57,7 @@ QUICK_SIZES = {
     "fanout_rate": 20.0,
     "fanout_duration_s": 3.0,
 }
-TARGET_KEYS = ("project", "project_cma0", "peer", "peer_nodelay", "asyncio_echo")
+TARGET_KEYS = ("project", "project_cma0", "project_stock", "peer", "peer_nodelay", "asyncio_echo")
 
 
 def parse_args(argv=None):
@@ -102,8 +102,8 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--project-db-page",
-        default=os.environ.get("BENCH_DB_PAGE", "/healthz"),
-        help="the project page that queries the database (figure 5; default /healthz)",
+        default=os.environ.get("BENCH_DB_PAGE", "/stats/"),
+        help="the project page that queries the database (figure 5; default /stats/)",
     )
     parser.add_argument("--project-echo-path", default="/ws/echo/")
     parser.add_argument("--project-login-path", default="/accounts/login/")
@@ -218,7 +218,7 @@ def load_average():
 
 def select_targets(options):
     targets = []
-    if {"project", "project_cma0"} & set(options.targets):
+    if {"project", "project_cma0", "project_stock"} & set(options.targets):
         targets += project_targets(options)
     if {"peer", "peer_nodelay"} & set(options.targets):
         targets += peer_targets(options)

@@ -49,7 +49,7 @@ class Target:
 # ----------------------------------------------------------------------------------------------
 # The project, served as deployed
 # ----------------------------------------------------------------------------------------------
-def project_env(options, conn_max_age=None):
+def project_env(options, conn_max_age=None, http_handler=None):
     """The environment of a production start on plain-HTTP loopback (see docs/performance.md)."""
     env = dict(os.environ)
     env.update(
@@ -68,6 +68,8 @@ def project_env(options, conn_max_age=None):
     )
     if conn_max_age is not None:
         env["CONN_MAX_AGE"] = str(conn_max_age)
+    if http_handler is not None:
+        env["HTTP_HANDLER"] = http_handler
     return env
 
 
@@ -121,7 +123,8 @@ def database_user(database_url):
 
 
 def project_targets(options):
-    """The project with the default CONN_MAX_AGE, and with CONN_MAX_AGE=0 for the DB figure."""
+    """The project as deployed, and for the DB figure Django's stock ASGI handler with
+    CONN_MAX_AGE=0 (a) and =60 (b), against which the project's pooled handler (c) is measured."""
     argv = project_argv(options)
     common = {
         "kind": "project",
@@ -145,10 +148,18 @@ def project_targets(options):
         ),
         Target(
             key="project_cma0",
-            label=f"project ({server_name}, CONN_MAX_AGE=0)",
+            label=f"project ({server_name}, Django's handler, CONN_MAX_AGE=0)",
             figures=("db",),
-            env=project_env(options, conn_max_age=0),
-            notes={"CONN_MAX_AGE": "0"},
+            env=project_env(options, conn_max_age=0, http_handler="django"),
+            notes={"CONN_MAX_AGE": "0", "HTTP_HANDLER": "django"},
+            **common,
+        ),
+        Target(
+            key="project_stock",
+            label=f"project ({server_name}, Django's handler, CONN_MAX_AGE=60)",
+            figures=("db",),
+            env=project_env(options, conn_max_age=60, http_handler="django"),
+            notes={"CONN_MAX_AGE": "60", "HTTP_HANDLER": "django"},
             **common,
         ),
     ]
