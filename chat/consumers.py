@@ -193,12 +193,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_event(protocol.presence_event(users))
 
     async def keep_presence(self):
-        """Renew this connection's presence entry; the renewal also prunes the entries of
-        vanished processes and announces the change."""
+        """Renew this connection's presence entry and its room group membership; the renewal
+        also prunes the entries of vanished processes and announces the change."""
         interval = settings.CHAT_PRESENCE_TTL / 3
         while True:
             await asyncio.sleep(interval)
             try:
+                # Re-adding refreshes the membership's age, so that the group forgets the
+                # channels of a killed process after the layer's group_expiry but never a live
+                # one; it also rejoins a group that a Redis restart emptied.
+                await self.channel_layer.group_add(self.room_group_name, self.channel_name)
                 state = await live.presence().renew(
                     self.room_name, self.channel_name, self.username
                 )

@@ -196,6 +196,9 @@ if REDIS_URL:
                 # process shares it) and silently drops what exceeds this; its default of 100
                 # loses messages in a burst in a busy room.
                 "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=10_000),
+                # Chat consumers re-join their room's group at every presence renewal, so a
+                # membership older than this belongs to a process that died (default: a day).
+                "group_expiry": env.int("CHANNEL_LAYER_GROUP_EXPIRY", default=120),
             },
         }
     }

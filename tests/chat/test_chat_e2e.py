@@ -10,6 +10,7 @@ from websockets.exceptions import InvalidStatus
 from chat.models import Message
 from tests.chat.conftest import create_user, events_until, login_cookie, next_event, ws_connect
 from tests.support.servers import DaphneServer
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.live_server_process
 
@@ -174,3 +175,39 @@ def test_chat_on_the_embedded_defaults_without_redis(live_server_env):
         error = events_until(alice, lambda event: event["type"] == "error")[-1]
 
     assert error["code"] == "rate_limited"
+
+
+def test_a_killed_process_leaves_the_room_group_and_a_live_one_stays(live_server_env, redis_client):
+    """Consumers re-join their room's group at each presence renewal: the channels of a killed
+    process age out after CHANNEL_LAYER_GROUP_EXPIRY, while a connection open for longer than
+    that still gets the room's messages."""
+    env = {**live_server_env, "CHANNEL_LAYER_GROUP_EXPIRY": "2", "CHAT_PRESENCE_TTL": "0.9"}
+    group_key = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:group:chat.expiry"
+    alice_cookie, bob_cookie = user_cookie("alice"), user_cookie("bob")
+
+    with (
+        DaphneServer(env=env, name="daphne-stays") as staying,
+        ws_connect(staying, "/ws/chat/expiry/", alice_cookie) as alice,
+    ):
+        doomed = DaphneServer(env=env, name="daphne-killed").start()
+        try:
+            bob = ws_connect(doomed, "/ws/chat/expiry/", bob_cookie)
+            events_until(bob, is_presence("alice", "bob"))
+            assert redis_client.zcard(group_key) == 2
+        finally:
+            doomed.kill()
+        events_until(alice, is_presence("alice"), timeout=15)
+
+        def only_alice_left_and_she_still_hears_the_room():
+            say(alice, "still here")
+            events_until(alice, is_message("still here"))
+            # Each group_send drops members older than the group expiry.
+            return redis_client.zcard(group_key) == 1
+
+        # Well past the 2 s expiry of alice's first membership: her renewals kept her in.
+        wait_until(
+            only_alice_left_and_she_still_hears_the_room,
+            timeout=12,
+            interval=1.0,
+            message="the killed process's channel gone from the group",
+        )
