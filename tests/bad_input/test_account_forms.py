@@ -15,7 +15,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.test.client import encode_multipart
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from accounts import services
@@ -191,6 +191,22 @@ def test_registration_answers_any_form_data_with_field_errors_or_a_new_user_neve
             near_valid_registrations(),
         )
     )
+    # Always among the examples, so that the rules below are reached whatever hypothesis draws.
+    @example(
+        encode(
+            [
+                ("username", "bobby"),
+                ("password", STRONG_PASSWORD),
+                ("repassword", STRONG_PASSWORD),
+                ("gender", "1"),
+                ("hobby", "1"),
+                ("hobby", "3"),
+            ],
+            False,
+        )
+    )
+    @example(encode([("username", "much-too-long"), ("hobby", "x"), ("hobby", "1")], False))
+    @example(encode([], True))
     def register(body_and_type):
         body, content_type = body_and_type
         before = users.count()
@@ -229,6 +245,10 @@ def test_login_answers_any_form_data_with_errors_or_429_never_a_5xx(
         form_posts(["username", "password", "remember", "next"]),
         st.ip_addresses(v=4).map(str),
     )
+    # Always among the examples, so that the rules below are reached whatever hypothesis draws:
+    # a well-formed login with a wrong password, and an empty post.
+    @example(encode([("username", "alice"), ("password", "wrong-pass")], False), "10.0.0.1")
+    @example(encode([], False), "10.0.0.2")
     def log_in(body_and_type, address):
         body, content_type = body_and_type
         client = Client()
