@@ -11,14 +11,13 @@ import ipaddress
 import os
 import shlex
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.servers import ARTIFACTS_DIR, PROJECT_DIR, DaphneServer
+from tests.support.servers import ARTIFACTS_DIR, PROJECT_DIR, DaphneServer, stop_process
 from tests.support.waiting import free_port, port_accepts, wait_until
 
 DEPLOY_DIR = PROJECT_DIR / "deploy"
@@ -228,12 +227,7 @@ class Nginx:
         """Fast shutdown (SIGTERM: open WebSockets are cut, not waited for), then SIGKILL."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=timeout)
+        stop_process(self.process, timeout)
         # Keep the error log beside the other servers' logs for a failed run's post-mortem.
         with self.log_path.open("a") as log:
             log.write(self.error_log())

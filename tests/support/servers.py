@@ -43,6 +43,18 @@ def production_env(**overrides):
     }
 
 
+def stop_process(process, timeout=10):
+    """Stop ``process`` by its pid: SIGTERM, then SIGKILL after ``timeout``; wait for it."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 class DaphneServer:
     """A daphne process serving ``project.asgi:application`` on a free loopback port.
 
@@ -119,14 +131,7 @@ class DaphneServer:
 
     def stop(self, timeout=10):
         """Stop gracefully (SIGTERM), then forcefully, and wait for the pid to go."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=timeout)
+        stop_process(self.process, timeout)
 
     def kill(self):
         """Kill abruptly (SIGKILL), as a crash would."""

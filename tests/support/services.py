@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.support.servers import ARTIFACTS_DIR
+from tests.support.servers import ARTIFACTS_DIR, stop_process
 from tests.support.waiting import free_port, port_accepts, wait_until
 
 
@@ -45,12 +45,7 @@ class _ServerProcess:
     def stop(self, timeout=30):
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=timeout)
+        stop_process(self.process, timeout)
         wait_until(lambda: not port_accepts(self.port), timeout=10, message=f"{self.name} down")
 
 
