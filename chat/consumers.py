@@ -4,6 +4,7 @@ import logging
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,6 +44,19 @@ class EchoConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     # receive task on the layer and no Redis traffic, and the echo keeps working when Redis
     # is down. (An alias that is not configured gives no layer.)
     channel_layer_alias = None
+
+    async def __call__(self, scope, receive, send):
+        # AsyncConsumer.__call__ without a channel layer: with the client as the only source of
+        # messages, a plain loop replaces Channels' await_many_dispatch, which makes a task and
+        # an asyncio.wait() for every message.
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def receive(self, text_data=None, bytes_data=None):
         if text_data is not None:

@@ -14,7 +14,6 @@ from project.handlers import get_asgi_application
 # Each HTTP request's sync work runs in one hop on a fixed thread pool (see project/handlers.py).
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -31,8 +30,9 @@ if settings.SERVE_STATIC:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
+        # The chat's routes carry their own AuthMiddlewareStack (chat/routing.py).
         "websocket": ServiceGuardMiddleware(
-            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns))
         ),
     }
 )

@@ -30,16 +30,9 @@ class ServiceGuardMiddleware:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        accepted = False
-
-        async def send_tracking_accept(message):
-            nonlocal accepted
-            if message["type"] == "websocket.accept":
-                accepted = True
-            await send(message)
-
+        # ``send`` goes to the application as it is: a wrapper would cost every message sent.
         try:
-            return await self.app(scope, receive, send_tracking_accept)
+            return await self.app(scope, receive, send)
         except Exception as exc:
             service = unavailable_service(exc)
             task = asyncio.current_task()
@@ -48,9 +41,8 @@ class ServiceGuardMiddleware:
             if service is None or (task is not None and task.cancelling()):
                 raise
             logger.warning(
-                "%s unavailable: %s WebSocket %s %s",
+                "%s unavailable: closing WebSocket %s %s",
                 service,
-                "closing" if accepted else "refusing",
                 scope.get("path"),
                 type(exc).__name__,
             )

@@ -1,8 +1,10 @@
 """``runserver`` as daphne provides it (HTTP and WebSockets), on the project's server class."""
 
-from daphne.management.commands.runserver import Command as DaphneRunserverCommand
+# project.serve installs the project's reactor, which must happen before daphne's modules
+# install the stock one.
+from project.serve import Server  # isort:skip
 
-from project.serve import Server
+from daphne.management.commands.runserver import Command as DaphneRunserverCommand
 
 
 class Command(DaphneRunserverCommand):
