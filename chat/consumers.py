@@ -24,9 +24,9 @@ class DirectDispatchMixin:
     message delivered, most of the CPU an echo costs. These consumers reach the database only
     through ``database_sync_to_async``, which closes old connections around each call itself.
 
-    Not used by :class:`ChatConsumer` yet: without the hop's yield to the event loop, the
-    in-process consumer tests showed a race when a consumer is cancelled while its channel
-    layer receive is pending (channels-redis's receive lock left bound to the test's loop).
+    Used by :class:`EchoConsumer` and :class:`ChatConsumer`. (Without the hop, ChatConsumer's
+    test of a cancelled consumer once failed often; the cause was a cancellation lost inside
+    redis-py, which the hop only made rarer: see :meth:`ChatConsumer.renewing`.)
     """
 
     async def dispatch(self, message):
@@ -69,7 +69,7 @@ def room_group_name(room_name):
     return f"chat.{room_name}"
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     """A chat room for logged-in users: history on connect, then messages and presence.
 
     Every message is stored before it is broadcast through the channel layer, so clients of
@@ -80,6 +80,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     in_room = False
 
     async def __call__(self, scope, receive, send):
+        self.consumer_task = asyncio.current_task()
         try:
             await super().__call__(scope, receive, send)
         except Exception:
@@ -97,7 +98,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         finally:
             # However the consumer ends (daphne cancels one that outlives its connection, or
             # kills them all at shutdown), the renewals must stop with it, or its presence entry
-            # would never expire.
+            # would never expire. (The renewals check renewing() too: see there.)
             if self.presence_task is not None:
                 self.presence_task.cancel()
 
@@ -206,12 +207,30 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.presence_users = users
             await self.send_event(protocol.presence_event(users))
 
+    def renewing(self):
+        """Whether the presence renewals go on: not once this consumer has left its room or been
+        cancelled, even before it has ended.
+
+        Cancelling ``presence_task`` is not enough on Python 3.11. redis-py sends each command
+        under ``asyncio.wait_for()`` (a ``socket_timeout`` is set), which drops a cancellation
+        that arrives as the send completes (CPython gh-86296, fixed in 3.12): the task goes on.
+        That can happen to the renewals, and to the consumer's channel layer receive, which
+        Channels' loop awaits as the consumer ends after a cancellation; a receive that lost its
+        cancellation only returns with the next message to this process's channel, so the
+        ``finally`` in ``__call__`` waits for it. In a quiet room, the only message to come would
+        be the presence change that the renewals hold back.
+        """
+        task = self.consumer_task
+        return self.in_room and not task.cancelling() and not task.done()
+
     async def keep_presence(self):
         """Renew this connection's presence entry and its room group membership; the renewal
         also prunes the entries of vanished processes and announces the change."""
         interval = settings.CHAT_PRESENCE_TTL / 3
         while True:
             await asyncio.sleep(interval)
+            if not self.renewing():
+                return
             try:
                 # Re-adding refreshes the membership's age, so that the group forgets the
                 # channels of a killed process after the layer's group_expiry but never a live

@@ -1,6 +1,7 @@
 """The consumers through the project's whole WebSocket stack (origin check, session user, URL
 router) with ``WebsocketCommunicator``, on the real Redis channel layer and MariaDB."""
 
+import asyncio
 import json
 
 import pytest
@@ -24,13 +25,13 @@ pytestmark = [
 ]
 
 
-def communicator(path, cookie=None, origin=ORIGIN):
+def communicator(path, cookie=None, origin=ORIGIN, app=application):
     headers = [(b"host", b"127.0.0.1")]
     if origin is not None:
         headers.append((b"origin", origin.encode()))
     if cookie is not None:
         headers.append((b"cookie", cookie.encode()))
-    return WebsocketCommunicator(application, path, headers=headers)
+    return WebsocketCommunicator(app, path, headers=headers)
 
 
 async def join(path, cookie):
@@ -221,6 +222,53 @@ async def test_a_consumer_killed_without_disconnecting_stops_renewing_its_presen
     alice.future.cancel()
 
     await receive_until(bob, is_presence("bob"))
+    await bob.disconnect()
+
+
+def held_up_when_cancelled(app, release):
+    """``app`` with an ASGI ``receive`` that, once cancelled, holds out until ``release`` is set.
+
+    A consumer cancelled while waiting for it cannot end before then: it stands for a channel
+    layer receive that lost its cancellation (see ``ChatConsumer.renewing``), which the consumer
+    waits for as it ends."""
+
+    async def held_up_app(scope, receive, send):
+        async def held_up_receive():
+            try:
+                return await receive()
+            except asyncio.CancelledError:
+                await release.wait()
+                raise
+
+        return await app(scope, held_up_receive, send)
+
+    return held_up_app
+
+
+async def test_a_cancelled_consumer_stops_renewing_its_presence_before_it_has_ended(
+    make_user, settings
+):
+    settings.CHAT_PRESENCE_TTL = 0.6
+    _, alice_cookie = await make_user("alice")
+    _, bob_cookie = await make_user("bob")
+    release = asyncio.Event()
+    alice = communicator(
+        "/ws/chat/held-up/", alice_cookie, app=held_up_when_cancelled(application, release)
+    )
+    connected, _ = await alice.connect()
+    assert connected
+    bob = await join("/ws/chat/held-up/", bob_cookie)
+    await receive_until(bob, is_presence("alice", "bob"))
+
+    alice.future.cancel()
+
+    try:
+        await receive_until(bob, is_presence("bob"))
+        assert not alice.future.done()  # still ending: the renewals stopped at the cancellation
+    finally:
+        release.set()
+    await alice.wait(timeout=5)
+    assert alice.future.cancelled()
     await bob.disconnect()
 
 
