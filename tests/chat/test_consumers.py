@@ -225,24 +225,30 @@ async def test_a_consumer_killed_without_disconnecting_stops_renewing_its_presen
     await bob.disconnect()
 
 
-def held_up_when_cancelled(app, release):
-    """``app`` with an ASGI ``receive`` that, once cancelled, holds out until ``release`` is set.
+def with_receive_ignoring_cancels(app, release, cancels_ignored):
+    """``app`` with an ASGI ``receive`` that, once cancelled, ignores the first
+    ``cancels_ignored`` cancellations (all of them with ``None``) until ``release`` is set.
 
-    A consumer cancelled while waiting for it cannot end before then: it stands for a channel
-    layer receive that lost its cancellation (see ``ChatConsumer.renewing``), which the consumer
-    waits for as it ends."""
+    It stands for a channel layer receive that lost its cancellation inside redis-py (see
+    ``ChatConsumer.renewing``): the consumer cannot end while it runs."""
 
-    async def held_up_app(scope, receive, send):
-        async def held_up_receive():
+    async def app_with_stubborn_receive(scope, receive, send):
+        async def stubborn_receive():
             try:
                 return await receive()
             except asyncio.CancelledError:
-                await release.wait()
+                ignored = 0
+                while cancels_ignored is None or ignored < cancels_ignored:
+                    try:
+                        await release.wait()
+                        break
+                    except asyncio.CancelledError:
+                        ignored += 1
                 raise
 
-        return await app(scope, held_up_receive, send)
+        return await app(scope, stubborn_receive, send)
 
-    return held_up_app
+    return app_with_stubborn_receive
 
 
 async def test_a_cancelled_consumer_stops_renewing_its_presence_before_it_has_ended(
@@ -253,7 +259,9 @@ async def test_a_cancelled_consumer_stops_renewing_its_presence_before_it_has_en
     _, bob_cookie = await make_user("bob")
     release = asyncio.Event()
     alice = communicator(
-        "/ws/chat/held-up/", alice_cookie, app=held_up_when_cancelled(application, release)
+        "/ws/chat/held-up/",
+        alice_cookie,
+        app=with_receive_ignoring_cancels(application, release, cancels_ignored=None),
     )
     connected, _ = await alice.connect()
     assert connected
@@ -270,6 +278,25 @@ async def test_a_cancelled_consumer_stops_renewing_its_presence_before_it_has_en
     await alice.wait(timeout=5)
     assert alice.future.cancelled()
     await bob.disconnect()
+
+
+async def test_a_cancelled_consumer_ends_even_when_a_receive_loses_the_first_cancel(make_user):
+    _, alice_cookie = await make_user("alice")
+    never_released = asyncio.Event()
+    alice = communicator(
+        "/ws/chat/lost-cancel/",
+        alice_cookie,
+        app=with_receive_ignoring_cancels(application, never_released, cancels_ignored=1),
+    )
+    connected, _ = await alice.connect()
+    assert connected
+    await receive_until(alice, is_presence("alice"))
+
+    alice.future.cancel()
+
+    # Not alice.wait(), which would cancel it a second time after its timeout.
+    await asyncio.wait({alice.future}, timeout=5)
+    assert alice.future.cancelled()
 
 
 class PresenceFailingConsumer(ChatConsumer):
