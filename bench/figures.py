@@ -27,12 +27,24 @@ class FigureFailed(RuntimeError):
     """The load generator could not complete a figure (the message says why)."""
 
 
-def machine_busy_seconds():
-    """CPU seconds spent by everything on the machine (all cores), from /proc/stat."""
+def _machine_cpu_ticks():
     with open("/proc/stat") as stat:
-        fields = [int(value) for value in stat.readline().split()[1:]]
-    ticks_busy = sum(fields) - fields[3] - fields[4]  # minus idle and iowait
+        return [int(value) for value in stat.readline().split()[1:]]
+
+
+def machine_busy_seconds():
+    """CPU seconds spent by everything on the machine (all cores), from /proc/stat; time stolen
+    by the hypervisor is not included."""
+    fields = _machine_cpu_ticks()
+    steal = fields[7] if len(fields) > 7 else 0
+    ticks_busy = sum(fields[:8]) - fields[3] - fields[4] - steal  # minus idle, iowait, steal
     return ticks_busy / os.sysconf("SC_CLK_TCK")
+
+
+def machine_steal_seconds():
+    """CPU seconds the hypervisor gave to other virtual machines while ours wanted them."""
+    fields = _machine_cpu_ticks()
+    return (fields[7] if len(fields) > 7 else 0) / os.sysconf("SC_CLK_TCK")
 
 
 def _process_cpu(pid):
@@ -78,6 +90,7 @@ def drive(spec, server, extra_snapshot=None, before_reply=None, timeout=900):
                         "server_rss_bytes": server.rss_bytes(),
                         "loadgen_cpu_s": _process_cpu(process.pid),
                         "machine_busy_s": machine_busy_seconds(),
+                        "machine_steal_s": machine_steal_seconds(),
                         "services_cpu_s": {
                             name: _process_cpu(pid) for name, pid in SERVICE_PIDS.items()
                         },
@@ -136,6 +149,12 @@ def per_unit_figures(result, snapshots, units_key="ok"):
         figures["others_cpu_share"] = max(0.0, busy - server_cpu - loadgen_cpu) / (
             figures["wall_s"] * (os.cpu_count() or 1)
         )
+        # Time the hypervisor took away (other virtual machines on the host): while it is high,
+        # everything runs slower, CPU per unit included, so the figure is not comparable.
+        figures["steal_share"] = (end["machine_steal_s"] - start["machine_steal_s"]) / (
+            figures["wall_s"] * (os.cpu_count() or 1)
+        )
+        figures["steal_percent"] = figures["steal_share"] * 100
     return figures
 
 
@@ -468,6 +487,12 @@ def figure_fanout(ctx, target, server):
             summary[f"{name}_cpu_s"] = after - before
     summary["server_cpu_per_delivery_ms"] = (
         summary["server_cpu_s"] / result["delivered"] * 1000 if result["delivered"] else None
+    )
+    start, end = snapshots["start"], snapshots["end"]
+    summary["steal_percent"] = (
+        100
+        * (end["machine_steal_s"] - start["machine_steal_s"])
+        / ((end["time"] - start["time"]) * (os.cpu_count() or 1))
     )
     return {"fanout": summary}
 

@@ -169,6 +169,11 @@ ROWS = [
     ),
     Row("5. DB page, (c) pooled handler, CONN_MAX_AGE=60: errors", "db", "errors", 0, ""),
     Row("5. DB page, (c) pooled handler, CONN_MAX_AGE=60: req/s", "db", "rate", 0, "higher"),
+    # Noise: CPU time the hypervisor gave to other virtual machines during a figure. Above a few
+    # percent everything runs slower; compare only figures measured with little of it.
+    Row("noise: CPU stolen by the hypervisor, session, %", "session_c32", "steal_percent", 0, ""),
+    Row("noise: CPU stolen by the hypervisor, echo 32 B, %", "echo_32", "steal_percent", 0, ""),
+    Row("noise: CPU stolen by the hypervisor, fan-out, %", "fanout", "steal_percent", 0, ""),
 ]
 
 
