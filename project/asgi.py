@@ -4,6 +4,7 @@ Django is set up (``get_asgi_application``) before anything that imports models,
 consumers behind ``chat.routing``.
 """
 
+import gc
 import logging
 import os
 
@@ -38,3 +39,8 @@ application = ProtocolTypeRouter(
 )
 
 logging.getLogger("project").info("serving with %s", describe_backends())
+
+# Everything loaded so far (Django, the apps, the URL patterns: about 100,000 objects) lives as
+# long as the process. Moved out of the collector's sight, it no longer makes each full
+# collection a 20 ms pause of the event loop, and of every WebSocket on it.
+gc.freeze()

@@ -47,3 +47,19 @@ def test_check_deploy_is_clean_with_production_variables():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_asgi_application_keeps_its_startup_objects_out_of_garbage_collections():
+    code = "import gc, project.asgi; print(gc.get_freeze_count())"
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+    )
+
+    # Django, the apps and the URL patterns: tens of thousands of objects.
+    assert int(result.stdout.strip()) > 10_000, result.stderr
