@@ -79,13 +79,29 @@ class SerialDispatchMixin:
         except StopConsumer:
             pass
         finally:
-            # A cancel() can be lost in a channel layer receive (see ChatConsumer.renewing): cancel
-            # again until every forwarder has ended, instead of waiting for the next message.
-            running = set(forwarders)
-            while running:
-                for forwarder in running:
-                    forwarder.cancel()
-                _, running = await asyncio.wait(running, timeout=0.1)
+            await stop_tasks(forwarders)
+
+
+async def stop_tasks(tasks):
+    """Cancel ``tasks`` and wait until all have ended.
+
+    A cancel() can be lost in a channel layer receive (see ChatConsumer.renewing): they are
+    cancelled again until they end, instead of lingering until the next message. Being cancelled
+    meanwhile (a server stopping the consumer, or a test client giving up waiting) does not cut
+    this short: a receive left running would hold the channel layer's receive lock for good. The
+    cancellation is raised once the tasks have ended.
+    """
+    running = set(tasks)
+    cancelled = False
+    while running:
+        for task in running:
+            task.cancel()
+        try:
+            _, running = await asyncio.wait(running, timeout=0.1)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 class EchoConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):

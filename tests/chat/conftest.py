@@ -8,6 +8,7 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
 from django.conf import settings
 from websockets.sync import client as ws_client
 
@@ -28,6 +29,19 @@ def clean_chat_keys(redis_client):
         keys = list(redis_client.scan_iter(match=pattern))
         if keys:
             redis_client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """A new channel layer instance for each test.
+
+    Each test runs on an event loop of its own, and channels-redis keeps loop-bound state in the
+    layer instance (its receive lock, the loop it was created on): a consumer of an earlier test
+    still receiving when that test's loop closed (a cancel lost in redis-py, see
+    ChatConsumer.renewing) would otherwise fail the next test's receives with "bound to a
+    different event loop". A server process has one loop and never meets this.
+    """
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
