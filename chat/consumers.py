@@ -47,8 +47,10 @@ class SerialDispatchMixin:
     every broadcast of a busy room, that was a third of the server's CPU. Here each source has
     one long-lived task that forwards its messages, in order, to the consumer's inbox, and one
     loop dispatches them in arrival order, so a handler still never runs while another one does.
-    An error receiving from a source (e.g. the channel layer's Redis) is raised in the consumer,
-    as under Channels, and messages still queued when the consumer stops are dropped, as theirs.
+    A consumer without a channel layer (the echo) has nothing to forward and reads its client
+    in a plain loop. An error receiving from a source (e.g. the channel layer's Redis) is raised
+    in the consumer, as under Channels, and messages still queued when the consumer stops are
+    dropped, as theirs.
     """
 
     async def __call__(self, scope, receive, send):
@@ -60,6 +62,13 @@ class SerialDispatchMixin:
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
             sources.append(self.channel_receive)
         self.base_send = send
+        if len(sources) == 1:
+            # Only the client (no channel layer): a plain loop, with nothing to forward.
+            try:
+                while True:
+                    await self.dispatch(await receive())
+            except StopConsumer:
+                return
         inbox = asyncio.Queue()
 
         async def forward(source):
@@ -104,7 +113,7 @@ async def stop_tasks(tasks):
         raise asyncio.CancelledError
 
 
-class EchoConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
+class EchoConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsumer):
     """The seed's ``/ws``: every message goes back to its sender unchanged, text as text and
     binary as binary, in order."""
 
@@ -112,19 +121,6 @@ class EchoConsumer(DirectDispatchMixin, AsyncWebsocketConsumer):
     # receive task on the layer and no Redis traffic, and the echo keeps working when Redis
     # is down. (An alias that is not configured gives no layer.)
     channel_layer_alias = None
-
-    async def __call__(self, scope, receive, send):
-        # AsyncConsumer.__call__ without a channel layer: with the client as the only source of
-        # messages, a plain loop replaces Channels' await_many_dispatch, which makes a task and
-        # an asyncio.wait() for every message.
-        self.scope = scope
-        self.channel_layer = None
-        self.base_send = send
-        try:
-            while True:
-                await self.dispatch(await receive())
-        except StopConsumer:
-            pass
 
     async def receive(self, text_data=None, bytes_data=None):
         if text_data is not None:
