@@ -16,14 +16,14 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 .PHONY: run test install install-dev services lint format clean
 
 ## Install, migrate and serve HTTP and WebSockets with daphne on http://$(HOST):$(PORT)
-## (project.serve: daphne's command line, with the project's WebSocket fixes).
+## (server.daphne: daphne's command line, with the project's WebSocket fixes).
 ## SERVER=uvicorn serves with uvicorn instead (docs/performance.md says when to choose it).
 run: install
 	$(PY) manage.py migrate --noinput
 ifeq ($(SERVER),uvicorn)
-	exec $(PY) -m project.serve_uvicorn --host $(HOST) --port $(PORT)
+	exec $(PY) -m server.uvicorn --host $(HOST) --port $(PORT)
 else
-	exec $(PY) -m project.serve -b $(HOST) -p $(PORT) project.asgi:application
+	exec $(PY) -m server.daphne -b $(HOST) -p $(PORT) project.asgi:application
 endif
 
 ## Install with the test tools, make sure MariaDB, Redis, nginx and chromium are there, run the

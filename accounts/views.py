@@ -3,7 +3,6 @@
 import logging
 import math
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
@@ -19,7 +18,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
-from accounts import selectors, services
+from accounts import selectors, services, throttle
 from accounts.forms import LoginForm, RegisterForm
 
 logger = logging.getLogger(__name__)
@@ -74,7 +73,7 @@ class LoginView(auth_views.LoginView):
     throttled_template_name = "accounts/login_throttled.html"
 
     def post(self, request, *args, **kwargs):
-        lockout = selectors.login_lockout(
+        lockout = throttle.login_lockout(
             username=self.attempted_username(), address=self.client_address()
         )
         if lockout is not None:
@@ -86,12 +85,12 @@ class LoginView(auth_views.LoginView):
         # Expiry 0 makes the cookie last until the browser closes; None restores
         # SESSION_COOKIE_AGE, which a previous login in this session may have changed.
         self.request.session.set_expiry(None if form.cleaned_data["remember"] else 0)
-        services.clear_failed_logins(username=form.cleaned_data["username"])
+        throttle.clear_failed_logins(username=form.cleaned_data["username"])
         return response
 
     def form_invalid(self, form):
         if form.has_error(NON_FIELD_ERRORS, code="invalid_login"):
-            services.record_failed_login(
+            throttle.record_failed_login(
                 username=self.attempted_username(), address=self.client_address()
             )
         return super().form_invalid(form)
@@ -141,31 +140,3 @@ class ProfileView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         profile = selectors.profile_for_user(self.request.user)
         return super().get_context_data(profile=profile, **kwargs)
-
-
-@method_decorator(never_cache, name="dispatch")
-class SessionView(TemplateView):
-    """The visitor's own session as the store holds it: the Django side of the seed's
-    ``session:<uuid>`` in Redis."""
-
-    template_name = "accounts/session.html"
-    http_method_names = ["get", "head", "options"]
-
-    def get_context_data(self, **kwargs):
-        session = self.request.session
-        context = {
-            "backend": selectors.session_backend_name(),
-            "engine": settings.SESSION_ENGINE,
-            "cookie_name": settings.SESSION_COOKIE_NAME,
-            "server_side": selectors.session_has_server_side_storage(),
-            "session_key": session.session_key,
-            "stored": None,
-            # Reading this loads the session; a key the store lacks then reads as None.
-            "expire_at_browser_close": session.get_expire_at_browser_close(),
-        }
-        if context["server_side"]:
-            if session.session_key:
-                context["stored"] = selectors.stored_session(session.session_key)
-        else:
-            context["cookie_key_names"] = sorted(session.keys())
-        return super().get_context_data(**context, **kwargs)

@@ -98,7 +98,7 @@ def parse_args(argv=None):
         choices=("auto", "serve", "daphne", "uvicorn"),
         default=os.environ.get("BENCH_PROJECT_SERVER", "auto"),
         help="how to serve the project: auto (what make run runs), serve (python -m "
-        "project.serve), daphne, uvicorn",
+        "server.daphne), daphne, uvicorn",
     )
     parser.add_argument(
         "--project-db-page",

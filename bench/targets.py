@@ -74,7 +74,7 @@ def project_env(options, conn_max_age=None, http_handler=None):
 
 
 def project_server_kind(options):
-    """``auto`` means what ``make run`` runs: ``python -m project.serve`` (daphne's command line
+    """``auto`` means what ``make run`` runs: ``python -m server.daphne`` (daphne's command line
     with the project's WebSocket fixes) where the project has it, plain daphne before that."""
     if options.project_server != "auto":
         return options.project_server
@@ -91,7 +91,7 @@ def project_argv(options):
         return lambda port: [
             sys.executable,
             "-m",
-            "project.serve_uvicorn",
+            "server.uvicorn",
             "--host",
             "127.0.0.1",
             "--port",
@@ -101,7 +101,7 @@ def project_argv(options):
         return lambda port: [
             sys.executable,
             "-m",
-            "project.serve",
+            "server.daphne",
             "-b",
             "127.0.0.1",
             "-p",

@@ -10,9 +10,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
-from project.handlers import get_asgi_application
+from server.handlers import get_asgi_application
 
-# Each HTTP request's sync work runs in one hop on a fixed thread pool (see project/handlers.py).
+# Each HTTP request's sync work runs in one hop on a fixed thread pool (see server/handlers.py).
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -20,8 +20,8 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
-from project.health import describe_backends  # noqa: E402
-from project.ws_guard import ServiceGuardMiddleware  # noqa: E402
+from core.health import describe_backends  # noqa: E402
+from server.ws_guard import ServiceGuardMiddleware  # noqa: E402
 
 if settings.SERVE_STATIC:
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler

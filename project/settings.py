@@ -65,14 +65,14 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = ["channels"]
 LOCAL_APPS = ["accounts", "chat"]
 # The project app first: of two apps with the same management command the earlier wins, and its
-# runserver (daphne's, on project/serve.py's server) must win over daphne's.
-INSTALLED_APPS = ["project.apps.ProjectConfig", *DJANGO_APPS, *THIRD_PARTY_APPS, *LOCAL_APPS]
+# runserver (daphne's, on server/daphne.py's server) must win over daphne's.
+INSTALLED_APPS = ["core.apps.CoreConfig", *DJANGO_APPS, *THIRD_PARTY_APPS, *LOCAL_APPS]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "project.middleware.AdminHostMiddleware",
-    "project.middleware.ServiceUnavailableMiddleware",
-    "project.middleware.SessionMiddleware",
+    "core.middleware.AdminHostMiddleware",
+    "core.middleware.ServiceUnavailableMiddleware",
+    "core.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,14 +81,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that its 413 gets every header above; it still answers before any process_view
     # (the CSRF check) parses the body, and without loading the session.
-    "project.middleware.RequestBodyLimitMiddleware",
+    "core.middleware.RequestBodyLimitMiddleware",
 ]
 # Diagnostics behind a load balancer: X-Served-By names the process on every response and
 # WebSocket handshake (docs/deploy.md). Off by default: it shows clients host names and pids.
 # Outermost, so that responses made by the other middleware carry it too.
 SERVED_BY_HEADER = env.bool("SERVED_BY_HEADER", default=False)
 if SERVED_BY_HEADER:
-    MIDDLEWARE.insert(0, "project.middleware.ServedByMiddleware")
+    MIDDLEWARE.insert(0, "core.middleware.ServedByMiddleware")
 
 TEMPLATES = [
     {
@@ -136,7 +136,7 @@ _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
 
-# Under ASGI, HTTP requests run on a fixed pool of long-lived threads (project/handlers.py), each
+# Under ASGI, HTTP requests run on a fixed pool of long-lived threads (server/handlers.py), each
 # keeping its own connection, plus one thread for WebSocket consumers' database work: a process
 # never holds more than DB_MAX_CONNECTIONS connections. A request that finds every thread busy
 # waits up to DB_POOL_TIMEOUT seconds, then gets a 503 page.
@@ -212,7 +212,7 @@ else:
 SESSION_ENGINES = {
     # Django's cache store hides Redis errors on load (users silently look logged out); this
     # one reports them, so the visitor gets a 503 page instead.
-    "cache": "project.session_backends.cache",
+    "cache": "core.session_backends.cache",
     "cached_db": "django.contrib.sessions.backends.cached_db",
     "db": "django.contrib.sessions.backends.db",
     "file": "django.contrib.sessions.backends.file",
@@ -259,7 +259,7 @@ for _name in (
 # WebSockets and chat
 # ------------------------------------------------------------------------------------------------
 # The largest incoming WebSocket message (and frame): a larger one is closed with 1009 by the
-# server of project/serve.py (`make run`, the tests, runserver). daphne's runserver reads DAPHNE_*.
+# server of server/daphne.py (`make run`, the tests, runserver). daphne's runserver reads DAPHNE_*.
 WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=1_000_000)
 if WEBSOCKET_MAX_MESSAGE_BYTES < 1:
     raise ImproperlyConfigured(

@@ -5,12 +5,11 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from accounts.views import SessionView
 from chat.views import EchoView
-from project.views import HomeView, StatsView, healthz
+from core.views import HomeView, SessionView, StatsView, healthz
 
-handler400 = "project.errors.bad_request"
-handler500 = "project.errors.server_error"
+handler400 = "core.errors.bad_request"
+handler500 = "core.errors.server_error"
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),

@@ -7,9 +7,9 @@ leaves the admin out.
 from django.contrib import admin
 from django.urls import include, path
 
-from project.views import healthz
+from core.views import healthz
 
-handler500 = "project.errors.server_error"
+handler500 = "core.errors.server_error"
 
 urlpatterns = [
     path("", admin.site.urls),

@@ -1,21 +1,41 @@
 """Suite-wide fixtures. The suite runs against the real MariaDB and Redis (``make test``)."""
 
+import contextlib
 import importlib
 import os
 
 import pytest
 import redis as redis_lib
 
+from tests.support.accounts import STRONG_PASSWORD
 from tests.support.servers import DaphneServer, database_url_for
 
 
-def pytest_configure(config):
-    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
-    if missing:
-        pytest.exit(
-            f"{' and '.join(missing)} not set: the suite runs against the real MariaDB and "
-            "Redis. Run it with `make test`.",
-            returncode=2,
+SERVICE_URLS = ("DATABASE_URL", "REDIS_URL")
+# A test that asks for one of these (directly or through another fixture) talks to MariaDB or
+# Redis: it is marked ``needs_services``.
+SERVICE_FIXTURES = frozenset({"django_db_setup", "redis_client", "live_server_env"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    # tryfirst: marked before ``-m`` deselects, so ``-m 'not needs_services'`` sees the marks.
+    for item in items:
+        if item.get_closest_marker("django_db") or SERVICE_FIXTURES.intersection(
+            getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.needs_services)
+
+
+def pytest_collection_finish(session):
+    missing = [name for name in SERVICE_URLS if not os.environ.get(name)]
+    needing = [item for item in session.items if item.get_closest_marker("needs_services")]
+    if missing and needing:
+        raise pytest.UsageError(
+            f"{' and '.join(missing)} not set, and {len(needing)} of the selected tests need "
+            f"the real MariaDB and Redis (e.g. {needing[0].nodeid}). Run the suite with "
+            "`make test`, or only the tests that need no services with "
+            "`-m 'not needs_services'`."
         )
 
 
@@ -64,8 +84,49 @@ def clean_login_throttle():
     """The login throttle's counters live in the shared Redis: start and end without them."""
     from django.core.cache import cache
 
-    from accounts.selectors import THROTTLE_KEY_PREFIX
+    from accounts.throttle import THROTTLE_KEY_PREFIX
 
     cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
     yield
     cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
+
+
+@pytest.fixture
+def make_user(db, default_hobbies):
+    """Create a registered user (with profile) through the registration service."""
+
+    def make(username="alice", password=STRONG_PASSWORD, gender="2", hobby_ids=(2, 4)):
+        from accounts import services
+        from accounts.models import Hobby
+
+        return services.register_user(
+            username=username,
+            password=password,
+            gender=gender,
+            hobbies=Hobby.objects.filter(id__in=hobby_ids),
+        )
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user()
+
+
+@pytest.fixture
+def file_session_settings(settings, tmp_path):
+    """The file session engine writing into a fresh directory."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.file"
+    settings.SESSION_FILE_PATH = str(tmp_path)
+    # The file engine caches its directory on the class; forget it on both sides of the test.
+    _forget_file_storage_path()
+    yield tmp_path
+    _forget_file_storage_path()
+
+
+def _forget_file_storage_path():
+    from django.contrib.sessions.backends.file import SessionStore as FileSessionStore
+
+    with contextlib.suppress(AttributeError):
+        del FileSessionStore._storage_path

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.forms import LoginForm, RegisterForm
-from tests.accounts.helpers import STRONG_PASSWORD
+from tests.support.accounts import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

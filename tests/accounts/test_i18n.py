@@ -7,7 +7,7 @@ import pytest
 from django.utils import translation
 
 from accounts.forms import LoginForm, RegisterForm
-from tests.accounts.helpers import login
+from tests.support.accounts import login
 from tests.support.servers import PROJECT_DIR
 
 pytestmark = pytest.mark.django_db

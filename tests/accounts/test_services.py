@@ -6,12 +6,12 @@ from django.db import DatabaseError
 
 from accounts import services
 from accounts.models import Hobby, Profile
-from tests.accounts.helpers import STRONG_PASSWORD
+from tests.support.accounts import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_register_user_creates_user_profile_and_hobbies():
+def test_register_user_creates_user_profile_and_hobbies(default_hobbies):
     user = services.register_user(
         username="erin",
         password=STRONG_PASSWORD,

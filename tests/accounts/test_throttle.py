@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from accounts.selectors import address_throttle_key, login_lockout, username_throttle_key
-from tests.accounts.helpers import STRONG_PASSWORD, login
+from accounts.throttle import address_throttle_key, login_lockout, username_throttle_key
+from tests.support.accounts import STRONG_PASSWORD, login
 from tests.support.servers import DaphneServer
 from tests.support.waiting import wait_until
 

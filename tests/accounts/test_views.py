@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.forms import RegisterForm
 from accounts.models import Profile
 from accounts.views import RegisterView
-from tests.accounts.helpers import STRONG_PASSWORD, login, redis_session_key, session_cookie
+from tests.support.accounts import STRONG_PASSWORD, login, redis_session_key, session_cookie
 
 pytestmark = pytest.mark.django_db
 

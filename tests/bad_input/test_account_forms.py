@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from accounts import services
 from accounts.forms import LoginForm, RegisterForm
 from accounts.models import Hobby
-from tests.accounts.helpers import STRONG_PASSWORD
+from tests.support.accounts import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -282,7 +282,7 @@ def clean_login_throttle_now():
     """Forget the failures the property test made, as the throttle's window passing would."""
     from django.core.cache import cache
 
-    from accounts.selectors import THROTTLE_KEY_PREFIX
+    from accounts.throttle import THROTTLE_KEY_PREFIX
 
     cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
 

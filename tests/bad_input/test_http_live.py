@@ -18,7 +18,7 @@ from django.middleware.csrf import REASON_CSRF_TOKEN_MISSING, REASON_NO_CSRF_COO
 from django.utils import translation
 from django.utils.translation import gettext
 
-from tests.accounts.helpers import STRONG_PASSWORD, redis_session_key
+from tests.support.accounts import STRONG_PASSWORD, redis_session_key
 from tests.support.servers import DaphneServer, production_env
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,11 +1,11 @@
-"""Hostile WebSocket traffic against a live production-mode daphne (``python -m project.serve``):
+"""Hostile WebSocket traffic against a live production-mode daphne (``python -m server.daphne``):
 broken frames, a frame over the size limit, garbage instead of a handshake, and 200 handshakes
 abandoned half-way.
 
 Each broken connection is closed with the close code RFC 6455 names for it, or refused with an
 HTTP 400 before it became a WebSocket; a bystander connection opened before the attack gets an
 echo round trip after each one, and so does a new connection: the server keeps serving others.
-Frames are built with chat/wsframes.py's encoder and sent through chat/wsclient.py's raw client.
+Frames are built with rfc6455/frames.py's encoder and sent through rfc6455/client.py's raw client.
 """
 
 import json
@@ -20,8 +20,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from chat.protocol import ErrorCode
-from chat.wsclient import ConnectionLost
-from chat.wsframes import CloseCode, Opcode, apply_mask, encode_frame, parse_close_payload
+from rfc6455.client import ConnectionLost
+from rfc6455.frames import CloseCode, Opcode, apply_mask, encode_frame, parse_close_payload
 from tests.support.chatting import (
     create_user,
     echo_round_trip,

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from accounts.forms import RegisterForm
 from accounts.models import Hobby, Profile
-from tests.accounts.helpers import STRONG_PASSWORD
+from tests.support.accounts import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

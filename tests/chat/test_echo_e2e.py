@@ -1,11 +1,11 @@
 """The echo end to end: live server processes, the ``websockets`` library and wsprobe's raw
-client (chat.wsclient on chat.wsframes)."""
+client (rfc6455.client on rfc6455.frames)."""
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from chat.wsclient import RawWebSocket, default_origin
-from chat.wsframes import CloseCode, Opcode, parse_close_payload
+from rfc6455.client import RawWebSocket, default_origin
+from rfc6455.frames import CloseCode, Opcode, parse_close_payload
 from tests.chat.conftest import ws_connect
 from tests.support.servers import DaphneServer
 

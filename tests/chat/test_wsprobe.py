@@ -13,8 +13,8 @@ import threading
 
 import pytest
 
-from chat.wsclient import ClosedWithError, ConnectFailed, HandshakeRefused, MalformedServerFrame
-from chat.wsframes import HANDSHAKE_GUID
+from rfc6455.client import ClosedWithError, ConnectFailed, HandshakeRefused, MalformedServerFrame
+from rfc6455.frames import HANDSHAKE_GUID
 from tests.chat.conftest import create_user, login_cookie
 from tests.support.servers import PROJECT_DIR
 from tests.support.waiting import free_port

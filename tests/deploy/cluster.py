@@ -74,7 +74,7 @@ class UnitDaphne(DaphneServer):
 
     @property
     def served_by(self):
-        """What its ``X-Served-By`` header says (project.middleware.served_by)."""
+        """What its ``X-Served-By`` header says (core.middleware.served_by)."""
         return f"{socket.gethostname()}:{self.pid}"
 
 

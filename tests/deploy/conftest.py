@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from accounts.selectors import THROTTLE_KEY_PREFIX
+from accounts.throttle import THROTTLE_KEY_PREFIX
 from tests.deploy.cluster import (
     ENV_EXAMPLE,
     MANAGE,

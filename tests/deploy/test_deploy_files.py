@@ -125,7 +125,7 @@ def test_unit_runs_daphne_on_loopback_only_with_proxy_headers():
     unit = UNIT_FILE.read_text()
     argv = unit_exec_start(8001)
 
-    assert argv[1:4] == ["-m", "project.serve", "--proxy-headers"]
+    assert argv[1:4] == ["-m", "server.daphne", "--proxy-headers"]
     # daphne trusts X-Forwarded-For: nothing but nginx may reach it.
     assert argv[argv.index("-b") + 1] == "127.0.0.1"
     assert argv[argv.index("-p") + 1] == "8001"

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from accounts.selectors import address_throttle_key, username_throttle_key
+from accounts.throttle import address_throttle_key, username_throttle_key
 from chat.models import Message
 from tests.deploy.cluster import SERVED_BY
 from tests.support.waiting import port_accepts

@@ -9,9 +9,9 @@ import json
 import pytest
 
 from chat.protocol import ErrorCode
-from chat.wsclient import ProbeError
-from chat.wsframes import Opcode, parse_close_payload
-from project.ws_guard import CLOSE_SERVICE_UNAVAILABLE
+from rfc6455.client import ProbeError
+from rfc6455.frames import Opcode, parse_close_payload
+from server.ws_guard import CLOSE_SERVICE_UNAVAILABLE
 from tests.support.chatting import (
     create_user,
     events_until,
@@ -88,7 +88,7 @@ def test_open_chat_when_redis_stops_is_closed_as_unavailable_and_works_after(
         log = server.log()
 
     # The rate limit and the broadcast need Redis: the connection is closed as "service
-    # unavailable" (project.ws_guard) rather than failing silently or with an internal error.
+    # unavailable" (server.ws_guard) rather than failing silently or with an internal error.
     assert answer == ("close", CLOSE_SERVICE_UNAVAILABLE)
     assert "Traceback" not in log
 

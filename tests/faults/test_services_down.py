@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 
-from tests.accounts.helpers import STRONG_PASSWORD
+from tests.support.accounts import STRONG_PASSWORD
 from tests.support.servers import DaphneServer, production_env
 from tests.support.services import MariaDBInstance, RedisInstance
 from tests.support.visitor import Visitor

@@ -8,7 +8,7 @@ from django.core.management.base import SystemCheckError
 from django.test import override_settings
 from django.urls import reverse
 
-from project.checks import DUPLICATE_URL_NAME, find_duplicate_url_names
+from core.checks import DUPLICATE_URL_NAME, find_duplicate_url_names
 from tests.support.servers import DaphneServer
 
 pytestmark = pytest.mark.django_db

@@ -46,7 +46,7 @@ def test_embedded_defaults_without_urls(load_settings):
     assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert settings["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
     assert settings["CHANNEL_LAYERS"]["default"]["BACKEND"].endswith("InMemoryChannelLayer")
-    assert settings["SESSION_ENGINE"] == "project.session_backends.cache"
+    assert settings["SESSION_ENGINE"] == "core.session_backends.cache"
 
 
 def test_mysql_url_gets_utf8mb4_strict_mode_and_health_checks(load_settings):
@@ -77,7 +77,7 @@ def test_redis_url_selects_redis_cache_sessions_and_channel_layer(load_settings)
 @pytest.mark.parametrize(
     ("backend", "engine"),
     [
-        ("cache", "project.session_backends.cache"),
+        ("cache", "core.session_backends.cache"),
         ("cached_db", "django.contrib.sessions.backends.cached_db"),
         ("db", "django.contrib.sessions.backends.db"),
         ("file", "django.contrib.sessions.backends.file"),

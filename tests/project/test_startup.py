@@ -5,6 +5,8 @@ import secrets
 import subprocess
 import sys
 
+import pytest
+
 from tests.support.servers import PROJECT_DIR
 
 STRIPPED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SESSION_BACKEND"}
@@ -33,6 +35,7 @@ def test_embedded_default_checks_and_migrates_on_sqlite(tmp_path):
     assert (tmp_path / "embedded.sqlite3").stat().st_size > 0
 
 
+@pytest.mark.needs_services
 def test_check_deploy_is_clean_with_production_variables():
     env = {
         "DEBUG": "0",

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from tests.accounts.helpers import STRONG_PASSWORD
+from tests.support.accounts import STRONG_PASSWORD
 from tests.support.servers import DaphneServer, production_env
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,5 +1,5 @@
 """Clients of a live server's WebSockets for end-to-end tests: logged-in session cookies, raw
-RFC 6455 connections (chat/wsclient.py) and an echo round trip."""
+RFC 6455 connections (rfc6455/client.py) and an echo round trip."""
 
 import json
 import time
@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from chat.wsclient import RawWebSocket
-from chat.wsframes import Opcode
+from rfc6455.client import RawWebSocket
+from rfc6455.frames import Opcode
 from tests.support.visitor import Visitor
 
 # Within the login form's 3 to 16 characters.

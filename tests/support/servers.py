@@ -58,7 +58,7 @@ def stop_process(process, timeout=10):
 class DaphneServer:
     """A daphne process serving ``project.asgi:application`` on a free loopback port.
 
-    Started like ``make run`` does, through ``project.serve`` (daphne with the project's
+    Started like ``make run`` does, through ``server.daphne`` (daphne with the project's
     WebSocket fixes; it takes daphne's options).
     """
 
@@ -88,7 +88,7 @@ class DaphneServer:
         return [
             sys.executable,
             "-m",
-            "project.serve",
+            "server.daphne",
             "-b",
             "127.0.0.1",
             "-p",
@@ -153,7 +153,7 @@ class UvicornServer(DaphneServer):
         return [
             sys.executable,
             "-m",
-            "project.serve_uvicorn",
+            "server.uvicorn",
             "--host",
             "127.0.0.1",
             "--port",

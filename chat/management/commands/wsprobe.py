@@ -3,14 +3,14 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chat.wsclient import (
+from rfc6455.client import (
     ClosedWithError,
     ConnectionLost,
     ProbeError,
     RawWebSocket,
     default_origin,
 )
-from chat.wsframes import (
+from rfc6455.frames import (
     CloseCode,
     Opcode,
     decode_frame,

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import selectors
+from core import session_inspect
 
 
 class Command(BaseCommand):
@@ -17,13 +17,13 @@ class Command(BaseCommand):
         parser.add_argument("session_key", help="the value of the visitor's session cookie")
 
     def handle(self, *args, session_key, **options):
-        backend = selectors.session_backend_name()
-        if not selectors.session_has_server_side_storage():
+        backend = session_inspect.session_backend_name()
+        if not session_inspect.session_has_server_side_storage():
             raise CommandError(
                 f"SESSION_BACKEND is {backend}: the whole session is in the visitor's signed "
                 "cookie, there is no server-side storage to inspect."
             )
-        stored = selectors.stored_session(session_key)
+        stored = session_inspect.stored_session(session_key)
         if stored is None:
             raise CommandError(
                 f"No session {session_key!r} in the {backend} session store: it expired, was "

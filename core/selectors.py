@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from project import sql
+from core import sql
 
 
 def site_statistics(now=None):

@@ -14,7 +14,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseServer
 from django.template.loader import render_to_string
 from redis.exceptions import RedisError
 
-from project.session_backends.cache import SessionStoreUnavailable
+from core.session_backends.cache import SessionStoreUnavailable
 
 RETRY_AFTER_SECONDS = 5
 

@@ -1,6 +1,6 @@
 """Refuse WebSockets cleanly while a backing service is unavailable.
 
-HTTP requests get a 503 page for that (project/middleware.py). A WebSocket has no page: when the
+HTTP requests get a 503 page for that (core/middleware.py). A WebSocket has no page: when the
 session store, the channel layer's Redis or the database fails while a connection is being set
 up (Channels' ``AuthMiddlewareStack`` loads the session, a consumer joins its group), the
 exception would otherwise escape to daphne, which logs a traceback and drops the socket.
@@ -9,7 +9,7 @@ exception would otherwise escape to daphne, which logs a traceback and drops the
 import asyncio
 import logging
 
-from project.errors import unavailable_service
+from core.errors import unavailable_service
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""project/reactor.py: writes leave without waiting for epoll, and nothing is lost or reordered.
+"""server/reactor.py: writes leave without waiting for epoll, and nothing is lost or reordered.
 
 Each test runs a private EagerWriteReactor on its own asyncio loop (not installed as the process's
 reactor), serving a Twisted protocol on a loopback port to an asyncio client on the same loop.
@@ -13,7 +13,7 @@ import sys
 import pytest
 from twisted.internet.protocol import Factory, Protocol
 
-from project.reactor import EagerWriteReactor
+from server.reactor import EagerWriteReactor
 
 
 class CountingLoop(asyncio.SelectorEventLoop):
@@ -122,7 +122,7 @@ def test_data_written_before_close_arrives_before_the_end_of_stream(serve):
 
 def test_the_project_server_runs_on_the_eager_reactor():
     code = (
-        "import project.serve\nfrom twisted.internet import reactor\nprint(type(reactor).__name__)"
+        "import server.daphne\nfrom twisted.internet import reactor\nprint(type(reactor).__name__)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=os.environ

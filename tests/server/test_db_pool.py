@@ -5,6 +5,7 @@ scripts/services.sh), so that counting and killing that user's connections conce
 the server under test.
 """
 
+import os
 import asyncio
 import threading
 import time
@@ -18,7 +19,7 @@ from django.conf import settings
 from tests.support.servers import DaphneServer, database_url_for
 from tests.support.waiting import wait_until
 
-SERVER_USER = f"{urlsplit(__import__('os').environ['DATABASE_URL']).username}_live"
+SERVER_USER = f"{urlsplit(os.environ.get('DATABASE_URL', '')).username}_live"
 DB_PAGE = "/stats/"
 
 

@@ -1,4 +1,4 @@
-"""chat.wsframes: RFC 6455's handshake key, and frames encoded and decoded by hand."""
+"""rfc6455.frames: RFC 6455's handshake key, and frames encoded and decoded by hand."""
 
 import struct
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chat.wsframes import (
+from rfc6455.frames import (
     CloseCode,
     FrameError,
     MalformedFrame,

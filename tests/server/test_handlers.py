@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from django.core.cache import caches
 from django.db import connection
 
-from project.handlers import PoolExhausted, RequestThreadPool
+from server.handlers import PoolExhausted, RequestThreadPool
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Serve the project with uvicorn (uvloop, httptools): the documented alternative to daphne.
 
-``python -m project.serve_uvicorn [--host H] [--port P] [--proxy-headers]``, or
-``SERVER=uvicorn make run``. daphne stays the default (project/serve.py); docs/performance.md says
-when to choose which. uvicorn needs none of project/serve.py's WebSocket fixes: it sends empty
+``python -m server.uvicorn [--host H] [--port P] [--proxy-headers]``, or
+``SERVER=uvicorn make run``. daphne stays the default (server/daphne.py); docs/performance.md says
+when to choose which. uvicorn needs none of server/daphne.py's WebSocket fixes: it sends empty
 messages and closes oversize ones with 1009 by itself; the size limit is the same setting,
 ``WEBSOCKET_MAX_MESSAGE_BYTES``.
 """

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from project import sql
+from core import sql
 
 pytestmark = pytest.mark.django_db
 

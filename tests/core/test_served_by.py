@@ -5,11 +5,11 @@ import socket
 
 import pytest
 
-from project.middleware import ServedByMiddleware
+from core.middleware import ServedByMiddleware
 
 pytestmark = pytest.mark.django_db
 
-MIDDLEWARE_PATH = "project.middleware.ServedByMiddleware"
+MIDDLEWARE_PATH = "core.middleware.ServedByMiddleware"
 
 
 def test_header_is_off_by_default(client, settings):

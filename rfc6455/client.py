@@ -1,4 +1,4 @@
-"""A WebSocket client on a raw socket, with the handshake and frames of :mod:`chat.wsframes`.
+"""A WebSocket client on a raw socket, with the handshake and frames of :mod:`rfc6455.frames`.
 
 What ``manage.py wsprobe`` runs: every byte on the wire is visible, nothing is hidden in a
 library. Blocking, one connection, for probing and tests, not for production traffic.
@@ -9,7 +9,7 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from chat.wsframes import (
+from rfc6455.frames import (
     CloseCode,
     Frame,
     FrameError,

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.sessions.models import Session
 
-from tests.accounts.helpers import login, redis_session_key, session_cookie
+from tests.support.accounts import login, redis_session_key, session_cookie
 
 pytestmark = pytest.mark.django_db
 

@@ -37,7 +37,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
 from django.urls import set_script_prefix
 
-from project.errors import service_unavailable_response
+from core.errors import service_unavailable_response
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """Serve the project with daphne, minus three of daphne 4.2's WebSocket faults and some of its
 per-message costs.
 
-``python -m project.serve [daphne's options] project.asgi:application`` takes daphne's command line
+``python -m server.daphne [daphne's options] project.asgi:application`` takes daphne's command line
 unchanged; ``make run`` and the test suite start the server this way, and ``manage.py runserver``
-(project/management/commands/runserver.py) runs the same :class:`Server`.
+(core/management/commands/runserver.py) runs the same :class:`Server`.
 
 The faults, in ``daphne.ws_protocol``, that the ASGI application cannot work around:
 
@@ -18,10 +18,8 @@ The faults, in ``daphne.ws_protocol``, that the ASGI application cannot work aro
   to a second) rather than an instant, so such sends are dropped: they cannot be delivered.
 
 The costs (docs/performance.md measures them): Twisted's reactor is replaced by
-:class:`project.reactor.EagerWriteReactor` (writes leave without a trip through epoll);
-autobahn's debug lines for every read and write are not formatted unless debug logging is on;
-small client frames are unmasked by :class:`SmallFrameMasker` instead of a native masker that
-costs more to set up than the work it does.
+:class:`server.reactor.EagerWriteReactor` (writes leave without a trip through epoll);
+autobahn's debug lines for every read and write are not formatted unless debug logging is on.
 
 The size limit (message and frame) defaults to ``settings.WEBSOCKET_MAX_MESSAGE_BYTES``, read from
 the ``WEBSOCKET_MAX_MESSAGE_BYTES`` environment variable; daphne's
@@ -29,17 +27,16 @@ the ``WEBSOCKET_MAX_MESSAGE_BYTES`` environment variable; daphne's
 """
 
 # daphne.server installs Twisted's asyncio reactor on import unless one is installed already:
-# ours, which sends writes without waiting for epoll (project/reactor.py), goes first.
+# ours, which sends writes without waiting for epoll (server/reactor.py), goes first.
 import os
 import sys
 
 import txaio
 
-from project import reactor
+from server import reactor
 
 reactor.install()
 
-from autobahn.websocket import protocol as autobahn_protocol  # noqa: E402
 from daphne import cli as daphne_cli  # noqa: E402
 from daphne import server as daphne_server  # noqa: E402
 from daphne import ws_protocol  # noqa: E402
@@ -47,51 +44,6 @@ from daphne import ws_protocol  # noqa: E402
 
 def _autobahn_debug_logging():
     return txaio.get_global_log_level() in ("debug", "trace")
-
-
-class SmallFrameMasker:
-    """Unmasks a client frame's payload with one big-integer XOR.
-
-    autobahn makes a masker for every masked frame it receives; its native (NVX, cffi) masker
-    costs about 3 microseconds to set up, several times the unmasking of a chat-sized frame done
-    this way. Large frames keep the native masker, which is faster per byte. Same interface as
-    autobahn's maskers: ``process`` may be called on successive chunks of one payload.
-    """
-
-    __slots__ = ("_mask", "_ptr")
-
-    def __init__(self, mask):
-        self._mask = bytes(mask)
-        self._ptr = 0
-
-    def pointer(self):
-        return self._ptr
-
-    def reset(self):
-        self._ptr = 0
-
-    def process(self, data):
-        length = len(data)
-        offset = self._ptr & 3
-        key = self._mask[offset:] + self._mask[:offset]
-        key = (key * (length // 4 + 1))[:length]
-        self._ptr += length
-        return (int.from_bytes(data, "big") ^ int.from_bytes(key, "big")).to_bytes(length, "big")
-
-
-SMALL_FRAME_BYTES = 1024
-_native_xor_masker = autobahn_protocol.create_xor_masker
-
-
-def create_xor_masker(mask, length=None):
-    if length is not None and length < SMALL_FRAME_BYTES:
-        return SmallFrameMasker(mask)
-    return _native_xor_masker(mask, length)
-
-
-# autobahn's frame parser (WebSocketProtocol.processData, a 400-line method) looks the factory up
-# in its module's globals on every frame: replacing it there is the only way in.
-autobahn_protocol.create_xor_masker = create_xor_masker
 
 
 class WebSocketProtocol(ws_protocol.WebSocketProtocol):
@@ -171,7 +123,7 @@ class Server(daphne_server.Server):
         if settings.SERVED_BY_HEADER:
             # The handshake's 101 comes from autobahn, not from Django's middleware: the
             # factory's headers are how it names this process (ServedByMiddleware for HTTP).
-            from project.middleware import ServedByMiddleware, served_by
+            from core.middleware import ServedByMiddleware, served_by
 
             factory.headers = {**factory.headers, ServedByMiddleware.header: served_by()}
 

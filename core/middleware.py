@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http.request import split_domain_port
 
-from project.errors import (
+from core.errors import (
     bad_request_response,
     request_too_large_response,
     service_unavailable_response,
@@ -50,7 +50,7 @@ class RequestBodyLimitMiddleware:
     CSRF check) raises ``RequestDataTooBig``, which becomes a 400 and an ERROR log entry with a
     traceback. The declared ``Content-Length`` is enough to decide before anything parses the
     body or loads the session, with one warning line in the log. A body sent without a length
-    (chunked) still meets Django's own check, which ``project.errors.bad_request`` answers with
+    (chunked) still meets Django's own check, which ``core.errors.bad_request`` answers with
     the same 413. ``multipart/form-data`` is left to Django, whose limit leaves out uploaded files.
     """
 
@@ -129,7 +129,7 @@ class ServedByMiddleware:
     """Name the process that served each response in an ``X-Served-By`` header.
 
     Behind a load balancer it tells which of the daphne processes answered (the deployment test
-    relies on it; project/serve.py puts the same header on WebSocket handshakes). Installed only
+    relies on it; server/daphne.py puts the same header on WebSocket handshakes). Installed only
     when ``SERVED_BY_HEADER`` is on: it tells every client host names and process ids.
     """
 

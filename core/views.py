@@ -1,13 +1,15 @@
-"""Project-wide pages: the home page and the health check."""
+"""Project-wide pages: the home page, statistics, the visitor's session and the health check."""
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
-from project.health import check_services
-from project.selectors import site_statistics
+from core import session_inspect
+from core.health import check_services
+from core.selectors import site_statistics
 
 
 # Flask's MethodView.decorators: method_decorator on dispatch wraps every method of the view.
@@ -26,13 +28,41 @@ class HomeView(TemplateView):
 
 
 class StatsView(TemplateView):
-    """Site statistics, read with one raw SQL aggregate (project/sql.py)."""
+    """Site statistics, read with one raw SQL aggregate (core/sql.py)."""
 
     template_name = "stats.html"
     http_method_names = ["get", "head", "options"]
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(statistics=site_statistics(), **kwargs)
+
+
+@method_decorator(never_cache, name="dispatch")
+class SessionView(TemplateView):
+    """The visitor's own session as the store holds it: the Django side of the seed's
+    ``session:<uuid>`` in Redis."""
+
+    template_name = "core/session.html"
+    http_method_names = ["get", "head", "options"]
+
+    def get_context_data(self, **kwargs):
+        session = self.request.session
+        context = {
+            "backend": session_inspect.session_backend_name(),
+            "engine": settings.SESSION_ENGINE,
+            "cookie_name": settings.SESSION_COOKIE_NAME,
+            "server_side": session_inspect.session_has_server_side_storage(),
+            "session_key": session.session_key,
+            "stored": None,
+            # Reading this loads the session; a key the store lacks then reads as None.
+            "expire_at_browser_close": session.get_expire_at_browser_close(),
+        }
+        if context["server_side"]:
+            if session.session_key:
+                context["stored"] = session_inspect.stored_session(session.session_key)
+        else:
+            context["cookie_key_names"] = sorted(session.keys())
+        return super().get_context_data(**context, **kwargs)
 
 
 @require_safe

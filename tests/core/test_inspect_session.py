@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
 from django.core.management import CommandError, call_command
 
-from tests.accounts.helpers import login, redis_session_key, session_cookie
+from tests.support.accounts import login, redis_session_key, session_cookie
 from tests.support.servers import PROJECT_DIR
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 The seed opens a DBUtils pool connection per call and commits inside ``insert``. Here every call
 uses Django's connection for the current thread, so it shares the project's connection handling
-(the request thread's persistent, health-checked connection; see project/handlers.py) and its
+(the request thread's persistent, health-checked connection; see server/handlers.py) and its
 transaction: inside ``transaction.atomic()`` a rollback undoes ``execute`` too.
 
 Parameters are always passed to the driver separately, never formatted into the SQL: use ``%s``

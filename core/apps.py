@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Project-wide pieces: middleware, error pages, health checks, the SQL helper, session
+    stores and inspection, system checks and management commands."""
+
+    name = "core"
+    verbose_name = "Core"
+
+    def ready(self):
+        from core import checks  # noqa: F401 - registers the checks

@@ -1,0 +1,200 @@
+"""Where the session store keeps a session, read straight from the store.
+
+Behind ``/session/`` and ``manage.py inspect_session``: the exact Redis key, database row or file
+of a session, its remaining lifetime and the names of its keys (never their values).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import import_module
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.sessions.backends import cache as cache_backend
+from django.contrib.sessions.backends import cached_db as cached_db_backend
+from django.contrib.sessions.backends import db as db_backend
+from django.contrib.sessions.backends import file as file_backend
+from django.contrib.sessions.backends import signed_cookies as signed_cookies_backend
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.core.cache import caches
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_redis.cache import RedisCache
+
+
+@dataclass(frozen=True)
+class SessionStorage:
+    """One place where a session is kept: a cache (Redis) key, a database row, or a file."""
+
+    kind: str
+    name: str
+    seconds_left: int | None
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """A session as its store holds it. Only key names are exposed, never values."""
+
+    backend: str
+    engine: str
+    session_key: str
+    storages: list[SessionStorage]
+    key_names: list[str]
+    expires_at: datetime
+
+    @property
+    def seconds_left(self):
+        return max(0, int((self.expires_at - timezone.now()).total_seconds()))
+
+
+def session_store_class():
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def session_backend_name():
+    """The ``SESSION_BACKEND`` name of the engine in use: cache, cached_db, db, file, ..."""
+    store_class = session_store_class()
+    # cached_db subclasses db, so it is tested first.
+    for name, module in [
+        ("cached_db", cached_db_backend),
+        ("db", db_backend),
+        ("cache", cache_backend),
+        ("file", file_backend),
+        ("signed_cookies", signed_cookies_backend),
+    ]:
+        if issubclass(store_class, module.SessionStore):
+            return name
+    return settings.SESSION_ENGINE
+
+
+def session_has_server_side_storage():
+    """False for signed cookies: the whole session travels in the cookie."""
+    return session_backend_name() != "signed_cookies"
+
+
+def stored_session(session_key):
+    """The session ``session_key`` as the configured store holds it, or None when absent.
+
+    Raises ``ValueError`` for the signed-cookie engine, which stores nothing server-side.
+    """
+    backend = session_backend_name()
+    if backend == "signed_cookies":
+        raise ValueError("signed_cookies sessions have no server-side storage")
+    if not _could_be_session_key(session_key):
+        return None
+    reader = {
+        "cache": _read_cache_session,
+        "cached_db": _read_cached_db_session,
+        "db": _read_db_session,
+        "file": _read_file_session,
+    }.get(backend)
+    if reader is None:
+        raise ValueError(f"cannot inspect sessions of {settings.SESSION_ENGINE}")
+    found = reader(session_store_class()(session_key))
+    if found is None:
+        return None
+    storages, data, expires_at = found
+    return StoredSession(
+        backend=backend,
+        engine=settings.SESSION_ENGINE,
+        session_key=session_key,
+        storages=storages,
+        key_names=sorted(data),
+        expires_at=expires_at,
+    )
+
+
+def _could_be_session_key(session_key):
+    # Django generates 32 characters from VALID_KEY_CHARS; anything else was never stored, and
+    # refusing it early keeps it out of file paths and cache keys.
+    return (
+        isinstance(session_key, str)
+        and 8 <= len(session_key) <= 64
+        and set(session_key) <= set(VALID_KEY_CHARS)
+    )
+
+
+def _cache_storage(store):
+    """(storage, data) of a session in the session cache, or None when not cached."""
+    session_cache = caches[settings.SESSION_CACHE_ALIAS]
+    data = session_cache.get(store.cache_key)
+    if data is None:
+        return None
+    if isinstance(session_cache, RedisCache):
+        ttl = session_cache.ttl(store.cache_key)
+        kind = _("Redis key")
+    else:
+        ttl = None
+        kind = _("cache key")
+    storage = SessionStorage(
+        kind=kind,
+        # The exact key in the server: the cache's KEY_PREFIX and version included.
+        name=str(session_cache.make_key(store.cache_key)),
+        seconds_left=ttl if isinstance(ttl, int) and ttl >= 0 else None,
+    )
+    return storage, data
+
+
+def _read_cache_session(store):
+    cached = _cache_storage(store)
+    if cached is None:
+        return None
+    storage, data = cached
+    if storage.seconds_left is not None:
+        expires_at = timezone.now() + timedelta(seconds=storage.seconds_left)
+    else:
+        expires_at = store.get_expiry_date(expiry=data.get("_session_expiry"))
+    return [storage], data, expires_at
+
+
+def _database_row(store):
+    model = store.get_model_class()
+    row = model.objects.filter(
+        session_key=store.session_key, expire_date__gt=timezone.now()
+    ).first()
+    if row is None:
+        return None
+    storage = SessionStorage(
+        kind=_("database row"),
+        name=f"{model._meta.db_table} (session_key = '{row.session_key}')",
+        seconds_left=int((row.expire_date - timezone.now()).total_seconds()),
+    )
+    return storage, store.decode(row.session_data), row.expire_date
+
+
+def _read_db_session(store):
+    found = _database_row(store)
+    if found is None:
+        return None
+    storage, data, expires_at = found
+    return [storage], data, expires_at
+
+
+def _read_cached_db_session(store):
+    found = _database_row(store)
+    if found is None:
+        return None
+    storage, data, expires_at = found
+    storages = [storage]
+    # The database row is the session; the cache holds a copy that may have been evicted.
+    cached = _cache_storage(store)
+    if cached is not None:
+        storages.append(cached[0])
+    return storages, data, expires_at
+
+
+def _read_file_session(store):
+    # _key_to_file is the backend's own mapping from key to path (it also rejects unsafe keys).
+    path = Path(store._key_to_file(store.session_key))
+    try:
+        raw = path.read_text(encoding="ascii")
+        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.get_current_timezone())
+    except FileNotFoundError:
+        return None
+    data = store.decode(raw) if raw else {}
+    expires_at = store.get_expiry_date(modification=modified, expiry=data.get("_session_expiry"))
+    seconds_left = int((expires_at - timezone.now()).total_seconds())
+    if seconds_left <= 0:
+        return None
+    storage = SessionStorage(kind=_("file"), name=str(path), seconds_left=seconds_left)
+    return [storage], data, expires_at
