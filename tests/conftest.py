@@ -10,7 +10,6 @@ import redis as redis_lib
 from tests.support.accounts import STRONG_PASSWORD
 from tests.support.servers import DaphneServer, database_url_for
 
-
 SERVICE_URLS = ("DATABASE_URL", "REDIS_URL")
 # A test that asks for one of these (directly or through another fixture) talks to MariaDB or
 # Redis: it is marked ``needs_services``.

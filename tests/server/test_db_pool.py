@@ -5,8 +5,8 @@ scripts/services.sh), so that counting and killing that user's connections conce
 the server under test.
 """
 
-import os
 import asyncio
+import os
 import threading
 import time
 from urllib.parse import urlsplit
