@@ -1,116 +1,20 @@
+"""The WebSocket consumers: the seed's echo and the chat rooms (protocol in chat/protocol.py)."""
+
 import asyncio
-import functools
 import json
 import logging
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 
 from chat import live, protocol, selectors, services
+from chat.dispatch import DirectDispatchMixin, SerialDispatchMixin
 from chat.protocol import ErrorCode, ProtocolError
 
 logger = logging.getLogger(__name__)
-
-
-class DirectDispatchMixin:
-    """Call each event's handler directly, without Channels' database hop.
-
-    Since Channels 4.2, ``AsyncConsumer.dispatch`` runs ``close_old_connections`` in a worker
-    thread before every handler: a thread hop for every WebSocket message and every group
-    message delivered, most of the CPU an echo costs. These consumers reach the database only
-    through ``database_sync_to_async``, which closes old connections around each call itself.
-
-    Used by :class:`EchoConsumer` and :class:`ChatConsumer`. (Without the hop, ChatConsumer's
-    test of a cancelled consumer once failed often; the cause was a cancellation lost inside
-    redis-py, which the hop only made rarer: see :meth:`ChatConsumer.renewing`.)
-    """
-
-    async def dispatch(self, message):
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
-
-class SerialDispatchMixin:
-    """Dispatch the client's and the channel layer's messages one at a time, as Channels does,
-    without creating a task per message.
-
-    Channels' ``await_many_dispatch`` makes a new task for the next message of a source and an
-    ``asyncio.wait()`` over all sources for every message handled: with 200 consumers getting
-    every broadcast of a busy room, that was a third of the server's CPU. Here each source has
-    one long-lived task that forwards its messages, in order, to the consumer's inbox, and one
-    loop dispatches them in arrival order, so a handler still never runs while another one does.
-    A consumer without a channel layer (the echo) has nothing to forward and reads its client
-    in a plain loop. An error receiving from a source (e.g. the channel layer's Redis) is raised
-    in the consumer, as under Channels, and messages still queued when the consumer stops are
-    dropped, as theirs.
-    """
-
-    async def __call__(self, scope, receive, send):
-        self.scope = scope
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources = [receive]
-        if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
-            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
-            sources.append(self.channel_receive)
-        self.base_send = send
-        if len(sources) == 1:
-            # Only the client (no channel layer): a plain loop, with nothing to forward.
-            try:
-                while True:
-                    await self.dispatch(await receive())
-            except StopConsumer:
-                return
-        inbox = asyncio.Queue()
-
-        async def forward(source):
-            try:
-                while True:
-                    inbox.put_nowait((await source(), None))
-            except Exception as exc:
-                inbox.put_nowait((None, exc))
-
-        forwarders = [asyncio.ensure_future(forward(source)) for source in sources]
-        try:
-            while True:
-                message, error = await inbox.get()
-                if error is not None:
-                    raise error
-                await self.dispatch(message)
-        except StopConsumer:
-            pass
-        finally:
-            await stop_tasks(forwarders)
-
-
-async def stop_tasks(tasks):
-    """Cancel ``tasks`` and wait until all have ended.
-
-    A cancel() can be lost in a channel layer receive (see ChatConsumer.renewing): they are
-    cancelled again until they end, instead of lingering until the next message. Being cancelled
-    meanwhile (a server stopping the consumer, or a test client giving up waiting) does not cut
-    this short: a receive left running would hold the channel layer's receive lock for good. The
-    cancellation is raised once the tasks have ended.
-    """
-    running = set(tasks)
-    cancelled = False
-    while running:
-        for task in running:
-            task.cancel()
-        try:
-            _, running = await asyncio.wait(running, timeout=0.1)
-        except asyncio.CancelledError:
-            cancelled = True
-    if cancelled:
-        raise asyncio.CancelledError
 
 
 class EchoConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsumer):

@@ -14,6 +14,7 @@ class ErrorCode(enum.StrEnum):
 
     MALFORMED = "malformed"
     UNKNOWN_TYPE = "unknown_type"
+    INVALID_ROOM = "invalid_room"
     EMPTY_TEXT = "empty_text"
     TEXT_TOO_LONG = "text_too_long"
     RATE_LIMITED = "rate_limited"

@@ -1,0 +1,69 @@
+"""Every refusal the chat's services can raise reaches the client as an ``error`` event whose code
+is one of the protocol's ``ErrorCode`` values."""
+
+import pytest
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.core.exceptions import ValidationError
+from django.urls import path
+
+from chat import services
+from chat.consumers import ChatConsumer
+from chat.models import validate_room_name
+from chat.protocol import ErrorCode, ProtocolError, error_event
+from tests.chat.conftest import receive_event, receive_until
+
+
+def is_error(event):
+    return event["type"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("refuse", "code"),
+    [
+        pytest.param(lambda: validate_room_name("dotted.room"), "invalid_room", id="room"),
+        pytest.param(lambda: validate_room_name("r" * 65), "invalid_room", id="long room"),
+        pytest.param(lambda: services.validate_message_text(42), "malformed", id="not text"),
+        pytest.param(lambda: services.validate_message_text("\ud800"), "malformed", id="surrogate"),
+        pytest.param(lambda: services.validate_message_text("  "), "empty_text", id="empty"),
+        pytest.param(
+            lambda: services.validate_message_text("x" * 2001), "text_too_long", id="long"
+        ),
+    ],
+)
+def test_each_validation_code_of_the_services_is_a_protocol_error_code(refuse, code):
+    with pytest.raises(ValidationError) as refused:
+        refuse()
+
+    error = ProtocolError(refused.value.code, refused.value.messages[0])
+
+    assert error.code == ErrorCode(code)
+    assert error_event(error.code, error.detail)["code"] == code
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("close_live_client")
+async def test_a_message_to_a_room_the_validator_refuses_gets_an_invalid_room_error(make_user):
+    # The project's router only lets valid room names through; a route that accepts any name
+    # shows what the consumer does when the model's validator is the one that refuses.
+    permissive = AuthMiddlewareStack(
+        URLRouter([path("ws/chat/<str:room_name>/", ChatConsumer.as_asgi())])
+    )
+    _, cookie = await make_user("alice")
+    client = WebsocketCommunicator(
+        permissive, "/ws/chat/dotted.room/", headers=[(b"cookie", cookie.encode())]
+    )
+    connected, _ = await client.connect()
+    assert connected
+    assert (await receive_event(client))["type"] == "history"
+
+    await client.send_json_to({"type": "message", "text": "hello"})
+    *_, refused = await receive_until(client, is_error)
+    # The connection stays open: the next frame is still answered.
+    await client.send_json_to({"type": "message", "text": ""})
+    *_, next_refused = await receive_until(client, is_error)
+
+    assert refused["code"] == ErrorCode.INVALID_ROOM
+    assert next_refused["code"] == ErrorCode.EMPTY_TEXT
+    await client.disconnect()
