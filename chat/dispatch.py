@@ -38,13 +38,13 @@ class SerialDispatchMixin:
 
     Channels' ``await_many_dispatch`` makes a new task for the next message of a source and an
     ``asyncio.wait()`` over all sources for every message handled: with a few hundred consumers
-    getting every broadcast of a busy room, that becomes most of the server's work. Here each source has
-    one long-lived task that forwards its messages, in order, to the consumer's inbox, and one
-    loop dispatches them in arrival order, so a handler still never runs while another one does.
-    A consumer without a channel layer (the echo) has nothing to forward and reads its client
-    in a plain loop. An error receiving from a source (e.g. the channel layer's Redis) is raised
-    in the consumer, as under Channels, and messages still queued when the consumer stops are
-    dropped, as theirs.
+    getting every broadcast of a busy room, that becomes most of the server's work. Here each source
+    has one long-lived task that forwards its messages, in order, to the consumer's inbox, and one
+    loop dispatches them in arrival order, so a handler still never runs while another one does. A
+    consumer without a channel layer (the echo) has nothing to forward and reads its client in a
+    plain loop. An error receiving from a source (e.g. the channel layer's Redis) is raised in the
+    consumer, as under Channels, and messages still queued when the consumer stops are dropped, as
+    theirs.
     """
 
     async def __call__(self, scope, receive, send):
@@ -88,11 +88,11 @@ class SerialDispatchMixin:
 async def stop_tasks(tasks):
     """Cancel ``tasks`` and wait until all have ended.
 
-    A cancel() can be lost in a channel layer receive (see chat.consumers.ChatConsumer.renewing): they are
-    cancelled again until they end, instead of lingering until the next message. Being cancelled
-    meanwhile (a server stopping the consumer, or a test client giving up waiting) does not cut
-    this short: a receive left running would hold the channel layer's receive lock for good. The
-    cancellation is raised once the tasks have ended.
+    A cancel() can be lost in a channel layer receive (see chat.consumers.ChatConsumer.renewing):
+    they are cancelled again until they end, instead of lingering until the next message. Being
+    cancelled meanwhile (a server stopping the consumer, or a test client giving up waiting) does
+    not cut this short: a receive left running would hold the channel layer's receive lock for good.
+    The cancellation is raised once the tasks have ended.
     """
     running = set(tasks)
     cancelled = False

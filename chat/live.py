@@ -89,7 +89,25 @@ def _users(members):
     return tuple(sorted(names))
 
 
-class RedisPresence:
+class PresenceStore:
+    """Who is in which room: ``join``, ``renew`` and ``leave`` return the room's :class:`Presence`.
+
+    Subclasses implement ``_run(room, action, connection, username)`` for the actions ``add`` and
+    ``remove``, pruning expired members as they go.
+    """
+
+    async def join(self, room, connection, username):
+        return await self._run(room, "add", connection, username)
+
+    # Renewing is joining again: the member's expiry moves forward; if it had expired meanwhile,
+    # it is back and the change is reported.
+    renew = join
+
+    async def leave(self, room, connection, username):
+        return await self._run(room, "remove", connection, username)
+
+
+class RedisPresence(PresenceStore):
     """Presence in Redis, for any number of processes."""
 
     def __init__(self, ttl):
@@ -103,17 +121,8 @@ class RedisPresence:
         )
         return Presence(users=_users(members), version=int(version), changed=bool(changed))
 
-    async def join(self, room, connection, username):
-        return await self._run(room, "add", connection, username)
 
-    async def renew(self, room, connection, username):
-        return await self._run(room, "add", connection, username)
-
-    async def leave(self, room, connection, username):
-        return await self._run(room, "remove", connection, username)
-
-
-class LocalPresence:
+class LocalPresence(PresenceStore):
     """Presence in this process's memory, for the embedded default (one process)."""
 
     def __init__(self, ttl):
@@ -138,15 +147,6 @@ class LocalPresence:
         if not members:
             del self.rooms[room]
         return Presence(users=users, version=next(self.versions), changed=changed)
-
-    async def join(self, room, connection, username):
-        return await self._run(room, "add", connection, username)
-
-    async def renew(self, room, connection, username):
-        return await self._run(room, "add", connection, username)
-
-    async def leave(self, room, connection, username):
-        return await self._run(room, "remove", connection, username)
 
 
 # ------------------------------------------------------------------------------------------------
