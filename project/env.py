@@ -2,8 +2,12 @@
 
 django-environ treats any unrecognised boolean as False and lets a bad integer escape as a bare
 ValueError. A deployment that sets ``DEBUG=flase`` or ``CONN_MAX_AGE=1m`` should not start with a
-silently different meaning, so every parse error here becomes an ``ImproperlyConfigured`` that
-names the variable and what it accepts.
+silently different meaning, so every unusable value is refused with a message that names the
+variable and what it accepts.
+
+Problems are collected rather than raised one at a time: the settings module reads on with the
+default, and :meth:`StrictEnv.raise_problems` at its end reports every bad variable in one
+``ImproperlyConfigured``, so that a deployment is fixed in one round instead of one per variable.
 """
 
 import environ
@@ -14,18 +18,40 @@ FALSE_WORDS = frozenset({"0", "false", "no", "off", "n", "f", ""})
 
 
 class StrictEnv(environ.Env):
-    """An ``environ.Env`` that refuses values it cannot parse instead of guessing."""
+    """An ``environ.Env`` that refuses values it cannot parse instead of guessing.
+
+    A refused value is recorded (:meth:`refuse`) and the default is returned in its place, so that
+    reading goes on; :meth:`raise_problems` then raises one error listing them all.
+    """
+
+    def __init__(self, **scheme):
+        super().__init__(**scheme)
+        self.problems = []
+
+    def refuse(self, message):
+        """Record that the environment is unusable, for :meth:`raise_problems` to report."""
+        self.problems.append(message)
+
+    def raise_problems(self):
+        """Raise ``ImproperlyConfigured`` naming every problem recorded, if there is any."""
+        if len(self.problems) == 1:
+            raise ImproperlyConfigured(self.problems[0])
+        if self.problems:
+            listed = "\n".join(f"- {problem}" for problem in self.problems)
+            raise ImproperlyConfigured(
+                f"{len(self.problems)} problems with the environment:\n{listed}"
+            )
 
     def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
         try:
             return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
-        except ImproperlyConfigured:
-            raise
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ImproperlyConfigured, ValueError, TypeError, KeyError) as exc:
             raw = self.ENVIRON.get(f"{self.prefix}{var}", "")
-            raise ImproperlyConfigured(
-                f"{var}={raw!r} cannot be read as {_describe(cast)}: {exc}"
-            ) from exc
+            if isinstance(exc, ImproperlyConfigured):
+                self.refuse(str(exc))
+            else:
+                self.refuse(f"{var}={raw!r} cannot be read as {_describe(cast)}: {exc}")
+            return None if default is environ.Env.NOTSET else default
 
     @classmethod
     def parse_value(cls, value, cast):
@@ -45,21 +71,22 @@ class StrictEnv(environ.Env):
         """Read ``var`` as one of ``choices`` (case-insensitive)."""
         value = self.str(var, default=default).strip().lower()
         if value not in choices:
-            raise ImproperlyConfigured(
-                f"{var}={value!r} is not allowed; use one of: {', '.join(choices)}"
-            )
+            self.refuse(f"{var}={value!r} is not allowed; use one of: {', '.join(choices)}")
+            return default
         return value
 
     def url_or_none(self, var, parser):
         """Parse a URL variable with ``parser`` (e.g. ``self.db_url``), or None when unset."""
         if not self.str(var, default="").strip():
             return None
+        problems_before = len(self.problems)
         try:
-            return parser(var)
-        except ImproperlyConfigured:
-            raise
+            parsed = parser(var)
         except Exception as exc:  # django-environ raises several types for bad URLs
-            raise ImproperlyConfigured(f"{var} is not a valid URL: {exc}") from exc
+            self.refuse(f"{var} is not a valid URL: {exc}")
+            return None
+        # A parse error that get_value recorded comes back as None.
+        return None if len(self.problems) > problems_before else parsed
 
 
 def _describe(cast):

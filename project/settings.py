@@ -7,8 +7,6 @@ on embedded defaults (SQLite, local-memory cache, in-memory channel layer); with
 
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
 from project.env import StrictEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -24,7 +22,7 @@ if DEBUG:
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="")
     if not SECRET_KEY:
-        raise ImproperlyConfigured(
+        env.refuse(
             "SECRET_KEY must be set when DEBUG is off. For local development set DEBUG=1 "
             "(make run does); in production generate one with "
             "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
@@ -34,9 +32,7 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
 if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured(
-        "ALLOWED_HOSTS must be set when DEBUG is off, e.g. ALLOWED_HOSTS=chat.example.com"
-    )
+    env.refuse("ALLOWED_HOSTS must be set when DEBUG is off, e.g. ALLOWED_HOSTS=chat.example.com")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 ROOT_URLCONF = "project.urls"
@@ -128,7 +124,7 @@ elif _database.get("ENGINE") == "django.db.backends.mysql":
     )
     _database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 elif _database.get("ENGINE") != "django.db.backends.sqlite3":
-    raise ImproperlyConfigured(
+    env.refuse(
         "DATABASE_URL must be a mysql:// or sqlite:// URL, "
         f"e.g. mysql://chat:chat@127.0.0.1:3306/chatdb (got engine {_database.get('ENGINE')!r})"
     )
@@ -145,7 +141,7 @@ DATABASES = {"default": _database}
 # 1.9 with seven; docs/database.md); raise it when pages wait on slow queries.
 DB_MAX_CONNECTIONS = env.int("DB_MAX_CONNECTIONS", default=4)
 if DB_MAX_CONNECTIONS < 2:
-    raise ImproperlyConfigured(
+    env.refuse(
         f"DB_MAX_CONNECTIONS must be at least 2 (one request thread and the WebSocket "
         f"consumers' thread), got {DB_MAX_CONNECTIONS}"
     )
@@ -160,9 +156,7 @@ HTTP_HANDLER = env.choice("HTTP_HANDLER", ["pooled", "django"], default="pooled"
 # ------------------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="").strip()
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-    raise ImproperlyConfigured(
-        f"REDIS_URL must start with redis://, rediss:// or unix://, got {REDIS_URL!r}"
-    )
+    env.refuse(f"REDIS_URL must start with redis://, rediss:// or unix://, got {REDIS_URL!r}")
 REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
 
@@ -253,7 +247,7 @@ for _name in (
     "LOGIN_THROTTLE_WINDOW_SECONDS",
 ):
     if globals()[_name] < 1:
-        raise ImproperlyConfigured(f"{_name} must be a positive integer, got {globals()[_name]}")
+        env.refuse(f"{_name} must be a positive integer, got {globals()[_name]}")
 
 # ------------------------------------------------------------------------------------------------
 # WebSockets and chat
@@ -262,7 +256,7 @@ for _name in (
 # server of server/daphne.py (`make run`, the tests, runserver). daphne's runserver reads DAPHNE_*.
 WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=1_000_000)
 if WEBSOCKET_MAX_MESSAGE_BYTES < 1:
-    raise ImproperlyConfigured(
+    env.refuse(
         f"WEBSOCKET_MAX_MESSAGE_BYTES must be a positive number of bytes, "
         f"got {WEBSOCKET_MAX_MESSAGE_BYTES}"
     )
@@ -272,13 +266,13 @@ DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = WEBSOCKET_MAX_MESSAGE_BYTES
 # of it): the entries of a killed server process disappear after at most this.
 CHAT_PRESENCE_TTL = env.float("CHAT_PRESENCE_TTL", default=30.0)
 if CHAT_PRESENCE_TTL <= 0:
-    raise ImproperlyConfigured(f"CHAT_PRESENCE_TTL must be positive, got {CHAT_PRESENCE_TTL}")
+    env.refuse(f"CHAT_PRESENCE_TTL must be positive, got {CHAT_PRESENCE_TTL}")
 CHAT_KEY_PREFIX = env.str("CHAT_KEY_PREFIX", default="chat-live")
 # A user may post this many chat messages per window (sliding, shared by all processes).
 CHAT_MESSAGES_PER_WINDOW = env.int("CHAT_MESSAGES_PER_WINDOW", default=20)
 CHAT_RATE_WINDOW_SECONDS = env.float("CHAT_RATE_WINDOW_SECONDS", default=10.0)
 if CHAT_MESSAGES_PER_WINDOW < 1 or CHAT_RATE_WINDOW_SECONDS <= 0:
-    raise ImproperlyConfigured(
+    env.refuse(
         "CHAT_MESSAGES_PER_WINDOW must be a positive integer and CHAT_RATE_WINDOW_SECONDS a "
         f"positive number, got {CHAT_MESSAGES_PER_WINDOW} and {CHAT_RATE_WINDOW_SECONDS}"
     )
@@ -344,3 +338,6 @@ LOGGING = {
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {"django": {"level": LOG_LEVEL, "propagate": True}},
 }
+
+# Every unusable variable found above, reported together.
+env.raise_problems()

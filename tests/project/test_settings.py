@@ -112,6 +112,16 @@ def test_unusable_value_is_refused_naming_the_variable(load_settings, env, named
     assert named in str(refused.value)
 
 
+def test_every_unusable_variable_is_reported_in_one_message(load_settings):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        load_settings(DEBUG="0", SESSION_BACKEND="bogus", CONN_MAX_AGE="1m", LOG_LEVEL="loud")
+
+    message = str(refused.value)
+    for named in ("SECRET_KEY", "ALLOWED_HOSTS", "SESSION_BACKEND", "CONN_MAX_AGE", "LOG_LEVEL"):
+        assert named in message
+    assert message.startswith("5 problems")
+
+
 def test_session_backend_error_lists_allowed_values(load_settings):
     with pytest.raises(ImproperlyConfigured) as refused:
         load_settings(DEBUG="1", SESSION_BACKEND="redis")
