@@ -22,7 +22,8 @@ import resource
 import sys
 import time
 
-from bench.protocols import OP_TEXT, HttpClient, ProtocolError, open_websocket
+from bench.protocols import HttpClient, ProtocolError, open_websocket
+from rfc6455.frames import Opcode
 
 
 def percentile(sorted_values, fraction):
@@ -199,7 +200,7 @@ async def run_ws_echo(spec, harness):
         connection.send(payload)
         opcode, reply = await asyncio.wait_for(connection.recv(), timeout)
         elapsed = time.perf_counter() - started
-        if opcode != OP_TEXT or reply != payload:
+        if opcode != Opcode.TEXT or reply != payload:
             _count(errors, "reply differs from the message sent")
             if sample_mismatch is None:
                 sample_mismatch = repr(reply[:120])
@@ -264,7 +265,7 @@ async def run_ws_idle(spec, harness):
         try:
             connection.send(payload)
             opcode, reply = await asyncio.wait_for(connection.recv(), spec.get("echo_timeout", 20))
-            return opcode == OP_TEXT and reply == payload
+            return opcode == Opcode.TEXT and reply == payload
         except (TimeoutError, OSError, ConnectionError):
             return False
 

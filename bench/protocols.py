@@ -10,13 +10,19 @@ fragmentation, ping/pong and close.
 """
 
 import asyncio
-import base64
-import hashlib
-import os
 import struct
 
-WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+from rfc6455.frames import (
+    CloseCode,
+    FrameError,
+    Opcode,
+    TruncatedFrame,
+    close_payload,
+    decode_frame,
+    encode_frame,
+    new_key,
+)
+from rfc6455.handshake import HandshakeError, check_response, client_request, parse_response_head
 
 
 class ProtocolError(Exception):
@@ -24,36 +30,23 @@ class ProtocolError(Exception):
 
 
 class HttpResponse:
-    """A parsed response: status code, header lines (lower-case names) and body."""
+    """A parsed response: its head (:class:`rfc6455.handshake.ResponseHead`) and body."""
 
-    __slots__ = ("body", "headers", "status")
+    __slots__ = ("body", "head")
 
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
+    def __init__(self, head, body):
+        self.head = head
         self.body = body
 
+    @property
+    def status(self):
+        return self.head.status
+
     def header(self, name):
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return None
+        return self.head.header(name)
 
     def all_headers(self, name):
-        return [value for key, value in self.headers if key == name]
-
-
-def parse_head(head):
-    """Status code and ``[(lower-case name, value)]`` from a response head (no blank line)."""
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
-        raise ProtocolError(f"bad status line {lines[0][:80]!r}")
-    headers = []
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        headers.append((name.strip().lower().decode("latin-1"), value.strip().decode("latin-1")))
-    return int(parts[1]), headers
+        return self.head.all_headers(name)
 
 
 def _parse_chunked(buffer, start):
@@ -111,11 +104,11 @@ class HttpConnection(asyncio.Protocol):
         if head_end < 0:
             return
         try:
-            status, headers = parse_head(bytes(buffer[:head_end]))
+            head = parse_response_head(buffer[:head_end])
             body_start = head_end + 4
             length = None
             chunked = False
-            for name, value in headers:
+            for name, value in head.lines:
                 if name == "content-length":
                     length = int(value)
                 elif name == "transfer-encoding" and "chunked" in value.lower():
@@ -135,7 +128,7 @@ class HttpConnection(asyncio.Protocol):
             self.waiter.set_exception(ProtocolError(str(exc)))
             return
         del buffer[:end]
-        self.waiter.set_result(HttpResponse(status, headers, body))
+        self.waiter.set_result(HttpResponse(head, body))
 
     async def round_trip(self, request_bytes):
         """Send one encoded request and wait for its whole response."""
@@ -218,28 +211,6 @@ class HttpClient:
             self.connection = None
 
 
-def mask_frame(opcode, payload, fin=True):
-    """A client frame: masked with a fresh random key, as RFC 6455 requires of clients."""
-    length = len(payload)
-    first = (0x80 if fin else 0) | opcode
-    if length < 126:
-        header = struct.pack("!BB", first, 0x80 | length)
-    elif length < 65536:
-        header = struct.pack("!BBH", first, 0x80 | 126, length)
-    else:
-        header = struct.pack("!BBQ", first, 0x80 | 127, length)
-    key = os.urandom(4)
-    if length:
-        # One big-integer XOR masks tens of kilobytes in microseconds, without a C extension.
-        repeated = (key * (length // 4 + 1))[:length]
-        masked = (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(
-            length, "big"
-        )
-    else:
-        masked = b""
-    return header + key + masked
-
-
 class WebSocketConnection(asyncio.Protocol):
     """A client WebSocket: opening handshake, then whole messages delivered to ``recv``."""
 
@@ -249,7 +220,10 @@ class WebSocketConnection(asyncio.Protocol):
         self.handshake_waiter = None
         self.handshake_done = False
         self.handshake_status = None
-        self.expected_accept = None
+        self.key = None
+        # Bytes the next frame needs at least (a truncated frame tells how many).
+        self.needed = 2
+        self.error = None
         self.fragments = []
         self.fragment_opcode = None
         self.messages = []
@@ -271,31 +245,21 @@ class WebSocketConnection(asyncio.Protocol):
 
     def connection_lost(self, exc):
         self.closed = True
-        error = ConnectionError(f"websocket closed (code {self.close_code}): {exc or 'EOF'}")
+        error = self.error or ConnectionError(
+            f"websocket closed (code {self.close_code}): {exc or 'EOF'}"
+        )
         for waiter in (self.handshake_waiter, self.waiter):
             if waiter is not None and not waiter.done():
                 waiter.set_exception(error)
 
     # -- handshake ----------------------------------------------------------------------------
     async def handshake(self, host, port, path, origin=None, cookies=None):
-        key = base64.b64encode(os.urandom(16))
-        # RFC 6455 fixes SHA-1 for the accept token; it protects nothing.
-        digest = hashlib.sha1(key + WS_GUID, usedforsecurity=False).digest()
-        self.expected_accept = base64.b64encode(digest).decode()
-        lines = [
-            f"GET {path} HTTP/1.1",
-            f"Host: {host}:{port}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key.decode()}",
-            "Sec-WebSocket-Version: 13",
-        ]
-        if origin:
-            lines.append(f"Origin: {origin}")
-        if cookies:
-            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items()))
+        self.key = new_key()
+        cookie = "; ".join(f"{k}={v}" for k, v in cookies.items()) if cookies else None
         self.handshake_waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        self.transport.write(
+            client_request(path, f"{host}:{port}", self.key, origin=origin, cookie=cookie)
+        )
         await self.handshake_waiter
 
     def _parse_handshake(self):
@@ -304,75 +268,50 @@ class WebSocketConnection(asyncio.Protocol):
             return
         waiter = self.handshake_waiter
         try:
-            status, headers = parse_head(bytes(self.buffer[:head_end]))
-        except ProtocolError as exc:
-            waiter.set_exception(exc)
+            head = parse_response_head(self.buffer[:head_end])
+            self.handshake_status = head.status
+            check_response(head, self.key)
+        except HandshakeError as exc:
+            waiter.set_exception(ProtocolError(str(exc)))
+            self.transport.close()
             return
         del self.buffer[: head_end + 4]
-        self.handshake_status = status
-        accept = dict(headers).get("sec-websocket-accept")
-        if status != 101:
-            waiter.set_exception(ProtocolError(f"handshake answered HTTP {status}"))
-            self.transport.close()
-        elif accept != self.expected_accept:
-            waiter.set_exception(ProtocolError("bad Sec-WebSocket-Accept"))
-            self.transport.close()
-        else:
-            self.handshake_done = True
-            waiter.set_result(None)
+        self.handshake_done = True
+        waiter.set_result(None)
 
     # -- frames -------------------------------------------------------------------------------
     def _parse_frames(self):
         buffer = self.buffer
-        while True:
-            available = len(buffer)
-            if available < 2:
+        while len(buffer) >= self.needed:
+            try:
+                frame = decode_frame(buffer)
+            except TruncatedFrame as exc:
+                # Nothing to decode before that many bytes have arrived.
+                self.needed = exc.needed
                 return
-            first, second = buffer[0], buffer[1]
-            length = second & 0x7F
-            pos = 2
-            if length == 126:
-                if available < 4:
-                    return
-                length = struct.unpack_from("!H", buffer, 2)[0]
-                pos = 4
-            elif length == 127:
-                if available < 10:
-                    return
-                length = struct.unpack_from("!Q", buffer, 2)[0]
-                pos = 10
-            if second & 0x80:  # servers must not mask; unmask anyway rather than misread
-                if available < pos + 4:
-                    return
-                key = bytes(buffer[pos : pos + 4])
-                pos += 4
-            else:
-                key = None
-            end = pos + length
-            if available < end:
+            except FrameError as exc:
+                self.error = ProtocolError(f"malformed frame from the server: {exc}")
+                self.transport.abort()
                 return
-            payload = bytes(buffer[pos:end])
-            del buffer[:end]
-            if key is not None and length:
-                repeated = (key * (length // 4 + 1))[:length]
-                payload = (
-                    int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")
-                ).to_bytes(length, "big")
-            self._frame(first & 0x80, first & 0x0F, payload)
+            del buffer[: frame.consumed]
+            self.needed = 2
+            self._frame(frame.fin, frame.opcode, frame.payload)
 
     def _frame(self, fin, opcode, payload):
-        if opcode == OP_PING:
-            self.transport.write(mask_frame(OP_PONG, payload))
+        if opcode == Opcode.PING:
+            self.transport.write(encode_frame(payload, Opcode.PONG, mask=True))
             return
-        if opcode == OP_PONG:
+        if opcode == Opcode.PONG:
             return
-        if opcode == OP_CLOSE:
-            self.close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+        if opcode == Opcode.CLOSE:
+            self.close_code = (
+                struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else CloseCode.NO_STATUS
+            )
             if not self.closed:
-                self.transport.write(mask_frame(OP_CLOSE, payload[:2]))
+                self.transport.write(encode_frame(payload[:2], Opcode.CLOSE, mask=True))
                 self.transport.close()
             return
-        if opcode != OP_CONTINUATION:
+        if opcode != Opcode.CONTINUATION:
             self.fragment_opcode = opcode
         self.fragments.append(payload)
         if not fin:
@@ -390,8 +329,8 @@ class WebSocketConnection(asyncio.Protocol):
             self.messages.append(message)
 
     # -- API ----------------------------------------------------------------------------------
-    def send(self, payload, opcode=OP_TEXT):
-        self.transport.write(mask_frame(opcode, payload))
+    def send(self, payload, opcode=Opcode.TEXT):
+        self.transport.write(encode_frame(payload, opcode, mask=True))
 
     async def recv(self):
         """The next whole message as ``(opcode, payload)``."""
@@ -408,7 +347,7 @@ class WebSocketConnection(asyncio.Protocol):
     def close(self, code=1000):
         if not self.closed and self.transport is not None:
             try:
-                self.transport.write(mask_frame(OP_CLOSE, struct.pack("!H", code)))
+                self.transport.write(encode_frame(close_payload(code), Opcode.CLOSE, mask=True))
             finally:
                 self.transport.close()
 

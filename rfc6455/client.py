@@ -23,6 +23,7 @@ from rfc6455.frames import (
     new_key,
     parse_close_payload,
 )
+from rfc6455.handshake import HandshakeError, check_response, client_request, parse_response_head
 
 MAX_HANDSHAKE_BYTES = 64 * 1024
 RECEIVE_CHUNK = 256 * 1024
@@ -126,19 +127,9 @@ class RawWebSocket:
             raise ConnectFailed(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
         self.sock = sock
         key = new_key()
-        lines = [
-            f"GET {self.resource} HTTP/1.1",
-            f"Host: {self.netloc}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key}",
-            "Sec-WebSocket-Version: 13",
-        ]
-        if self.origin:
-            lines.append(f"Origin: {self.origin}")
-        if self.cookie:
-            lines.append(f"Cookie: {self.cookie}")
-        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        request = client_request(
+            self.resource, self.netloc, key, origin=self.origin, cookie=self.cookie
+        )
         self.handshake_request = request
         self._send_all(request)
         response = self._read_response_head()
@@ -167,35 +158,17 @@ class RawWebSocket:
         return head
 
     def _check_response(self, request, response, key):
-        lines = response.decode("latin-1").split("\r\n")
-        status_line = lines[0].split(" ", 2)
         try:
-            status = int(status_line[1])
-        except (IndexError, ValueError):
-            message = f"not an HTTP response: {lines[0]!r}"
-            raise HandshakeRefused(message, response=response) from None
-        headers = {}
-        for line in lines[1:]:
-            if ":" in line:
-                name, value = line.split(":", 1)
-                headers[name.strip().lower()] = value.strip()
-        handshake = Handshake(request, response, status, headers, key, accept_key(key))
-        if status != 101:
-            reason = status_line[2] if len(status_line) > 2 else ""
-            raise HandshakeRefused(
-                f"handshake refused: HTTP {status} {reason}".rstrip(), status, response
-            )
-        if headers.get("upgrade", "").lower() != "websocket":
-            raise HandshakeRefused("101 response without 'Upgrade: websocket'", status, response)
-        if "upgrade" not in headers.get("connection", "").lower():
-            raise HandshakeRefused("101 response without 'Connection: Upgrade'", status, response)
-        if headers.get("sec-websocket-accept") != handshake.accept:
-            raise HandshakeRefused(
-                f"Sec-WebSocket-Accept is {headers.get('sec-websocket-accept')!r}, "
-                f"expected {handshake.accept!r}",
-                status,
-                response,
-            )
+            head = parse_response_head(response)
+        except HandshakeError as exc:
+            raise HandshakeRefused(str(exc), response=response) from None
+        handshake = Handshake(
+            request, response, head.status, dict(head.lines), key, accept_key(key)
+        )
+        try:
+            check_response(head, key)
+        except HandshakeError as exc:
+            raise HandshakeRefused(str(exc), exc.status, response) from None
         return handshake
 
     # Frames
