@@ -27,6 +27,7 @@ from bench.targets import (
     prepare_project,
     project_targets,
 )
+from server.commands import SERVERS
 
 FULL_SIZES = {
     "session_requests": 5000,
@@ -95,10 +96,10 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--project-server",
-        choices=("auto", "serve", "daphne", "uvicorn"),
+        choices=("auto", *SERVERS, "plain-daphne"),
         default=os.environ.get("BENCH_PROJECT_SERVER", "auto"),
-        help="how to serve the project: auto (what make run runs), serve (python -m "
-        "server.daphne), daphne, uvicorn",
+        help="how to serve the project: auto (what make run runs), "
+        f"{', '.join(SERVERS)} (server/commands.py), or plain-daphne (without the fixes)",
     )
     parser.add_argument(
         "--project-db-page",

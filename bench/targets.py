@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.servers import ServerProcess, ServerStartError, free_port
+from server.commands import APPLICATION, command
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -74,48 +75,17 @@ def project_env(options, conn_max_age=None, http_handler=None):
 
 
 def project_server_kind(options):
-    """``auto`` means what ``make run`` runs: ``python -m server.daphne`` (daphne's command line
-    with the project's WebSocket fixes) where the project has it, plain daphne before that."""
-    if options.project_server != "auto":
-        return options.project_server
-    return "serve" if (PROJECT_DIR / "project" / "serve.py").exists() else "daphne"
+    """``auto`` means what ``make run`` runs: daphne through ``python -m server.daphne``."""
+    return "daphne" if options.project_server == "auto" else options.project_server
 
 
 def project_argv(options):
-    venv_bin = Path(sys.executable).parent
     kind = project_server_kind(options)
-    if kind == "uvicorn":
-        if not (venv_bin / "uvicorn").exists():
-            raise ServerStartError("--project-server uvicorn: uvicorn is not installed in .venv")
-        # What `SERVER=uvicorn make run` runs.
-        return lambda port: [
-            sys.executable,
-            "-m",
-            "server.uvicorn",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ]
-    if kind == "serve":
-        return lambda port: [
-            sys.executable,
-            "-m",
-            "server.daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "project.asgi:application",
-        ]
-    return lambda port: [
-        str(venv_bin / "daphne"),
-        "-b",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        "project.asgi:application",
-    ]
+    if kind == "plain-daphne":
+        # daphne's own command line, without the project's fixes: for comparison.
+        daphne = str(Path(sys.executable).parent / "daphne")
+        return lambda port: [daphne, "-b", "127.0.0.1", "-p", str(port), APPLICATION]
+    return lambda port: command(kind, port=port)
 
 
 def database_user(database_url):

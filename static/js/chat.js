@@ -5,17 +5,14 @@
  * Text from users only ever reaches the page through textContent, never as markup.
  */
 (function () {
-  const root = document.getElementById("chat");
-  if (!root) {
+  const page = socketPage("chat", ".chat-send");
+  if (!page) {
     return;
   }
-  const text = root.dataset;
-  const stateElement = root.querySelector(".ws-state");
+  const { root, text, stateElement, form, input } = page;
   const list = root.querySelector(".chat-messages");
   const errorElement = root.querySelector(".chat-error");
   const presenceList = document.querySelector(".chat-presence");
-  const form = root.querySelector(".chat-send");
-  const input = form.querySelector("input");
   const shown = new Set();
 
   function showError(code, detail) {
@@ -34,20 +31,11 @@
       return;
     }
     shown.add(message.id);
-    const sentAt = new Date(message.sent_at);
-    const item = document.createElement("li");
-    item.className = "chat-message";
+    const item = timedItem("chat-message", message.sent_at, [
+      ["strong", "chat-user", message.user],
+      ["span", "chat-text", message.text],
+    ]);
     item.dataset.id = message.id;
-    const time = document.createElement("time");
-    time.dateTime = message.sent_at;
-    time.textContent = sentAt.toLocaleTimeString();
-    const user = document.createElement("strong");
-    user.className = "chat-user";
-    user.textContent = message.user;
-    const body = document.createElement("span");
-    body.className = "chat-text";
-    body.textContent = message.text;
-    item.append(time, " ", user, " ", body);
     // Ids follow the order of storing; broadcasts from several server processes may not.
     let next = null;
     let other = list.lastElementChild;
@@ -84,12 +72,7 @@
 
   const socket = new ReconnectingSocket(root.dataset.wsPath, {
     onState(state, delay) {
-      stateElement.dataset.state = state;
-      if (state === "waiting") {
-        stateElement.textContent = interpolate(text.textWaiting, Math.ceil(delay / 1000));
-      } else {
-        stateElement.textContent = text["text" + state[0].toUpperCase() + state.slice(1)];
-      }
+      showSocketState(stateElement, text, state, delay);
       form.querySelector("button").disabled = state !== "open";
       if (state !== "open") {
         showPresence([]);

@@ -2,32 +2,20 @@
 
 /* The echo page: the seed's ws.html with a log, a send box, the state and reconnection. */
 (function () {
-  const root = document.getElementById("echo");
-  if (!root) {
+  const page = socketPage("echo", ".ws-send");
+  if (!page) {
     return;
   }
-  const text = root.dataset;
-  const stateElement = root.querySelector(".ws-state");
+  const { root, text, stateElement, form, input } = page;
   const log = root.querySelector(".ws-log");
-  const form = root.querySelector(".ws-send");
-  const input = form.querySelector("input");
   const connectButton = root.querySelector("[data-action=connect]");
   const disconnectButton = root.querySelector("[data-action=disconnect]");
 
   function addEntry(kind, label, body) {
-    const now = new Date();
-    const item = document.createElement("li");
-    item.className = "log-entry log-" + kind;
-    const time = document.createElement("time");
-    time.dateTime = now.toISOString();
-    time.textContent = now.toLocaleTimeString();
-    const tag = document.createElement("span");
-    tag.className = "log-kind";
-    tag.textContent = label;
-    const content = document.createElement("span");
-    content.className = "log-body";
-    content.textContent = body;
-    item.append(time, " ", tag, " ", content);
+    const item = timedItem("log-entry log-" + kind, new Date().toISOString(), [
+      ["span", "log-kind", label],
+      ["span", "log-body", body],
+    ]);
     log.append(item);
     item.scrollIntoView({ block: "nearest" });
   }
@@ -41,12 +29,7 @@
 
   const socket = new ReconnectingSocket(root.dataset.wsPath, {
     onState(state, delay) {
-      stateElement.dataset.state = state;
-      if (state === "waiting") {
-        stateElement.textContent = interpolate(text.textWaiting, Math.ceil(delay / 1000));
-      } else {
-        stateElement.textContent = text["text" + state[0].toUpperCase() + state.slice(1)];
-      }
+      showSocketState(stateElement, text, state, delay);
       connectButton.disabled = state === "open" || state === "connecting";
       disconnectButton.disabled = state === "closed";
       if (state === "open") {

@@ -3,7 +3,7 @@
 /*
  * A WebSocket that reconnects by itself with exponential back-off (0.5 s doubling up to 30 s,
  * jittered so that a restarted server is not hit by every client at once), until close() is
- * called. Used by echo.js and chat.js.
+ * called. Used by echo.js and chat.js, with the page helpers below.
  */
 class ReconnectingSocket {
   constructor(path, handlers) {
@@ -80,4 +80,53 @@ class ReconnectingSocket {
 /* "%s" in a translated string replaced by a value. */
 function interpolate(template, value) {
   return template.replace("%s", String(value));
+}
+
+/*
+ * The parts every WebSocket page has: its root element (by id), the translated texts in the
+ * root's data-text-* attributes, the state line and the send form. Null when the page has none.
+ */
+function socketPage(rootId, formSelector) {
+  const root = document.getElementById(rootId);
+  if (!root) {
+    return null;
+  }
+  const form = root.querySelector(formSelector);
+  return {
+    root,
+    text: root.dataset,
+    stateElement: root.querySelector(".ws-state"),
+    form,
+    input: form.querySelector("input"),
+  };
+}
+
+/* Show a ReconnectingSocket's state (onState's arguments), worded by the page's texts. */
+function showSocketState(element, text, state, delay) {
+  element.dataset.state = state;
+  if (state === "waiting") {
+    element.textContent = interpolate(text.textWaiting, Math.ceil(delay / 1000));
+  } else {
+    element.textContent = text["text" + state[0].toUpperCase() + state.slice(1)];
+  }
+}
+
+/*
+ * A list item "<time> part part" for a log or a chat: `parts` are [tag, className, text].
+ * Text only ever goes in through textContent, never as markup.
+ */
+function timedItem(className, isoTime, parts) {
+  const item = document.createElement("li");
+  item.className = className;
+  const time = document.createElement("time");
+  time.dateTime = isoTime;
+  time.textContent = new Date(isoTime).toLocaleTimeString();
+  item.append(time);
+  for (const [tag, partClass, partText] of parts) {
+    const part = document.createElement(tag);
+    part.className = partClass;
+    part.textContent = partText;
+    item.append(" ", part);
+  }
+  return item;
 }

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from server.commands import command
 from tests.support.waiting import free_port, port_accepts, wait_until
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -83,19 +84,11 @@ class DaphneServer:
     def pid(self):
         return self.process.pid
 
+    server = "daphne"
+
     def command(self):
         """The server's command line, ``make run``'s."""
-        return [
-            sys.executable,
-            "-m",
-            "server.daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            *self.extra_args,
-            "project.asgi:application",
-        ]
+        return command(self.server, port=self.port, extra_args=self.extra_args)
 
     def migrate(self):
         """Run ``manage.py migrate`` with this server's environment (e.g. a throwaway database)."""
@@ -149,14 +142,4 @@ class DaphneServer:
 class UvicornServer(DaphneServer):
     """The same application served by uvicorn, as ``SERVER=uvicorn make run`` does."""
 
-    def command(self):
-        return [
-            sys.executable,
-            "-m",
-            "server.uvicorn",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            *self.extra_args,
-        ]
+    server = "uvicorn"
