@@ -32,7 +32,7 @@ test: install-dev services nginx chromium
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
-# The benchmark (issue 8, docs/performance.md): the seed's stack as the peer, and the project on
+# The benchmark (docs/performance.md): the seed's stack as the peer, and the project on
 # a bench database, MariaDB user and Redis database of its own.
 PEER_DIR ?= ../shared/peer_flask
 BENCH_DB_NAME ?= chatdb_bench
