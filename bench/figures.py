@@ -18,8 +18,8 @@ from bench.mariadb import ConnectionCounters, OpenConnectionsPoller
 from bench.servers import cpu_between, cpu_seconds, http_get, service_pids
 from bench.targets import PROJECT_DIR
 
-# Redis and MariaDB serve every server under test (and colleagues' tests): their CPU time during
-# a figure is recorded as a diagnostic, not charged to the server.
+# Redis and MariaDB serve every server under test (and whatever else shares them): their CPU
+# time during a figure is recorded as a diagnostic, not charged to the server.
 SERVICE_PIDS = service_pids()
 
 
@@ -144,7 +144,7 @@ def per_unit_figures(result, snapshots, units_key="ok"):
             if before is not None and after is not None and units:
                 figures[f"{name}_cpu_per_unit_ms"] = (after - before) / units * 1000
         busy = end["machine_busy_s"] - start["machine_busy_s"]
-        # CPU used by the rest of the machine meanwhile (MariaDB, Redis, colleagues' tests):
+        # CPU used by the rest of the machine meanwhile (MariaDB, Redis, anything else):
         # a noise indicator for this figure.
         figures["others_cpu_share"] = max(0.0, busy - server_cpu - loadgen_cpu) / (
             figures["wall_s"] * (os.cpu_count() or 1)

@@ -1,8 +1,8 @@
 """MariaDB's connection counters, read as the administrator while a server is under load.
 
-Colleagues' test suites connect to the same MariaDB while the benchmark runs, so the global
-``Connections`` and ``Threads_connected`` counters (recorded too, for reference) count their
-connections as well. Each server under test therefore connects as its own MariaDB user (the
+Other clients (test suites, other services) may share this MariaDB while the benchmark runs, so
+the global ``Connections`` and ``Threads_connected`` counters (recorded too, for reference) count
+their connections as well. Each server under test therefore connects as its own MariaDB user (the
 peer as ``bench``, the project as the harness's bench user), and the figures come from that
 user's rows: ``information_schema.USER_STATISTICS.TOTAL_CONNECTIONS`` (``userstat`` is switched
 on, as the peer's setup.sh does) for new connections and ``information_schema.PROCESSLIST`` for

@@ -137,8 +137,8 @@ DATABASES = {"default": _database}
 # never holds more than DB_MAX_CONNECTIONS connections. A request that finds every thread busy
 # waits up to DB_POOL_TIMEOUT seconds, then gets a 503 page.
 # Default 4: three request threads. The GIL runs one thread at a time, and each extra busy
-# thread adds hand-overs (measured: 1.46 ms of CPU per request with one thread, 1.7 with three,
-# 1.9 with seven; docs/database.md); raise it when pages wait on slow queries.
+# thread adds GIL hand-overs to every request (docs/database.md has the figures); raise it when
+# pages wait on slow queries.
 DB_MAX_CONNECTIONS = env.int("DB_MAX_CONNECTIONS", default=4)
 if DB_MAX_CONNECTIONS < 2:
     env.refuse(
