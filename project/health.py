@@ -3,7 +3,6 @@
 import asyncio
 import logging
 import uuid
-from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -69,14 +68,6 @@ async def check_services():
     return dict(zip(CHECKS, results, strict=True))
 
 
-def _without_credentials(url):
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return parts._replace(netloc=host).geturl()
-
-
 def describe_backends():
     """One line naming the database, session store and channel layer in use."""
     db = settings.DATABASES["default"]
@@ -84,13 +75,11 @@ def describe_backends():
         database = f"MySQL {db['NAME']} at {db.get('HOST') or 'localhost'}:{db.get('PORT') or 3306}"
     else:
         database = f"SQLite {db['NAME']} (embedded default: DATABASE_URL is not set)"
-    if settings.REDIS_URL:
-        redis = _without_credentials(settings.REDIS_URL)
-        cache_name = f"Redis {redis}"
-        layer = f"Redis {redis}"
+    if settings.REDIS is not None:
+        cache_name = layer = settings.REDIS.describe()
     else:
-        cache_name = "local memory (embedded default: REDIS_URL is not set)"
-        layer = "in-memory (embedded default: REDIS_URL is not set; one process only)"
+        cache_name = "local memory (embedded default: Redis is not configured)"
+        layer = "in-memory (embedded default: Redis is not configured; one process only)"
     session = f"{settings.SESSION_BACKEND}"
     if settings.SESSION_BACKEND in ("cache", "cached_db"):
         session += f" in {cache_name}"

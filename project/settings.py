@@ -1,8 +1,9 @@
 """Settings for the whole project, read from the environment in this one module.
 
-Every variable is listed in README.md. Without ``DATABASE_URL`` and ``REDIS_URL`` the project runs
-on embedded defaults (SQLite, local-memory cache, in-memory channel layer); with them, on MySQL
-(MariaDB) and Redis. With ``DEBUG`` off nothing secret has a default: start-up refuses instead.
+Every variable is listed in README.md. Without ``DATABASE_URL`` and Redis (``REDIS_URL``, or
+Sentinel's ``REDIS_SENTINELS``) the project runs on embedded defaults (SQLite, local-memory cache,
+in-memory channel layer); with them, on MySQL (MariaDB) and Redis. With ``DEBUG`` off nothing
+secret has a default: start-up refuses instead.
 """
 
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from project.env import StrictEnv
+from project.redis_connections import redis_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = StrictEnv()
@@ -156,40 +158,30 @@ DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=5.0)
 HTTP_HANDLER = env.choice("HTTP_HANDLER", ["pooled", "django"], default="pooled")
 
 # ------------------------------------------------------------------------------------------------
-# Redis: cache, sessions and channel layer from REDIS_URL; in-process defaults without it
+# Redis: cache, sessions, login throttle, chat presence and channel layer, from REDIS_URL or from
+# Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_MASTER); in-process defaults without either
 # ------------------------------------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="").strip()
-if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-    raise ImproperlyConfigured(
-        f"REDIS_URL must start with redis://, rediss:// or unix://, got {REDIS_URL!r}"
-    )
 REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+# Every Redis user builds its connection from this one description (project/redis_connections.py),
+# so that with Sentinel all of them follow a failover. None: no Redis configured.
+REDIS = redis_from_env(
+    env, connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_SOCKET_TIMEOUT
+)
+REDIS_URL = REDIS.url if REDIS is not None else ""
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="chat"),
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
-                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-            },
-        }
-    }
+if REDIS is not None:
+    CACHES = {"default": REDIS.cache(key_prefix=env.str("CACHE_KEY_PREFIX", default="chat"))}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                    REDIS.channel_layer_host(
                         # Longer than channels-redis's 5 s blocking receive (BZPOPMIN): with
                         # redis-py's default of 5 s, idle consumers die with 1011.
-                        "socket_timeout": env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=15.0),
-                    }
+                        socket_timeout=env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=15.0),
+                    )
                 ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi"),
                 # channels-redis keeps one queue per server process (every consumer of the
