@@ -4,7 +4,7 @@ One Redis serves the cache (and with it the sessions and the login throttle), th
 and the chat's presence and rate limits (chat/live.py). It is named either by one ``REDIS_URL``
 or by Sentinel: ``REDIS_SENTINELS`` and ``REDIS_SENTINEL_MASTER``, and then every user asks the
 Sentinels for the current master whenever it opens a connection, so that a failover reaches all
-of them. :func:`redis_from_env` reads the variables (strictly, like project/env.py); the
+of them. :func:`redis_target` checks the variables' values (project/settings.py reads them); the
 :class:`RedisTarget` it returns builds each user's configuration, so that no user can be left on
 a fixed address.
 """
@@ -134,19 +134,24 @@ async def aclose_async_client(client):
         await sentinel.aclose()
 
 
-def redis_from_env(env, *, connect_timeout, socket_timeout):
-    """The :class:`RedisTarget` that ``env`` (a StrictEnv) names, or None without Redis.
+def redis_target(
+    *, url, sentinels, master, db, password, sentinel_password, connect_timeout, socket_timeout
+):
+    """The :class:`RedisTarget` the settings name, or None when they name no Redis.
 
-    ``REDIS_URL``, or ``REDIS_SENTINELS`` with ``REDIS_SENTINEL_MASTER`` (and optionally
-    ``REDIS_DB``, ``REDIS_PASSWORD``, ``REDIS_SENTINEL_PASSWORD``); never both kinds.
+    The arguments are the raw values of ``REDIS_URL``; or of ``REDIS_SENTINELS`` and
+    ``REDIS_SENTINEL_MASTER`` with the optional ``REDIS_DB`` (an int, or None when unset),
+    ``REDIS_PASSWORD`` and ``REDIS_SENTINEL_PASSWORD``. Never both kinds.
     """
-    url = env.str("REDIS_URL", default="").strip()
-    sentinels = env.str("REDIS_SENTINELS", default="").strip()
-    master = env.str("REDIS_SENTINEL_MASTER", default="").strip()
+    url, sentinels, master = url.strip(), sentinels.strip(), master.strip()
     sentinel_only = [
         name
-        for name in ("REDIS_DB", "REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD")
-        if env.str(name, default="")
+        for name, value in [
+            ("REDIS_DB", db),
+            ("REDIS_PASSWORD", password),
+            ("REDIS_SENTINEL_PASSWORD", sentinel_password),
+        ]
+        if value not in (None, "")
     ]
     timeouts = {"connect_timeout": connect_timeout, "socket_timeout": socket_timeout}
 
@@ -187,15 +192,14 @@ def redis_from_env(env, *, connect_timeout, socket_timeout):
             f"REDIS_SENTINEL_MASTER={master!r} must be lowercase letters, digits, '.', '-' "
             "and '_', starting with a letter or digit"
         )
-    db = env.int("REDIS_DB", default=0)
-    if db < 0:
+    if db is not None and db < 0:
         raise ImproperlyConfigured(f"REDIS_DB must be a database number (0 or more), got {db}")
     return RedisTarget(
         sentinels=parse_sentinels(sentinels),
         master=master,
-        db=db,
-        password=env.str("REDIS_PASSWORD", default=""),
-        sentinel_password=env.str("REDIS_SENTINEL_PASSWORD", default=""),
+        db=db or 0,
+        password=password,
+        sentinel_password=sentinel_password,
         **timeouts,
     )
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from project.env import StrictEnv
-from project.redis_connections import redis_from_env
+from project.redis_connections import redis_target
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = StrictEnv()
@@ -165,8 +165,18 @@ REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
 # Every Redis user builds its connection from this one description (project/redis_connections.py),
 # so that with Sentinel all of them follow a failover. None: no Redis configured.
-REDIS = redis_from_env(
-    env, connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_SOCKET_TIMEOUT
+REDIS = redis_target(
+    url=env.str("REDIS_URL", default=""),
+    # host:port,host:port of the Sentinels, and the name they know the master by.
+    sentinels=env.str("REDIS_SENTINELS", default=""),
+    master=env.str("REDIS_SENTINEL_MASTER", default=""),
+    # With Sentinel only (a URL carries its own): the master's database and password, and the
+    # Sentinels' own password (requirepass in sentinel.conf).
+    db=env.int("REDIS_DB", default=None),
+    password=env.str("REDIS_PASSWORD", default=""),
+    sentinel_password=env.str("REDIS_SENTINEL_PASSWORD", default=""),
+    connect_timeout=REDIS_CONNECT_TIMEOUT,
+    socket_timeout=REDIS_SOCKET_TIMEOUT,
 )
 REDIS_URL = REDIS.url if REDIS is not None else ""
 
