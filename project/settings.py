@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from project.env import StrictEnv
+from project.memcached import memcached_cache
 from project.redis_connections import redis_target
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -212,9 +213,12 @@ else:
 # Sessions: SESSION_BACKEND is the counterpart of Flask-Session's SESSION_TYPE
 # ------------------------------------------------------------------------------------------------
 SESSION_ENGINES = {
-    # Django's cache store hides Redis errors on load (users silently look logged out); this
-    # one reports them, so the visitor gets a 503 page instead.
+    # Django's cache store hides Redis and memcached errors on load (users silently look logged
+    # out); this one reports them, so the visitor gets a 503 page instead.
     "cache": "project.session_backends.cache",
+    # The same store on a cache of its own in memcached (MEMCACHED_URL), Flask-Session's
+    # SESSION_TYPE = "memcached".
+    "memcached": "project.session_backends.cache",
     "cached_db": "django.contrib.sessions.backends.cached_db",
     "db": "django.contrib.sessions.backends.db",
     "file": "django.contrib.sessions.backends.file",
@@ -223,6 +227,19 @@ SESSION_ENGINES = {
 SESSION_BACKEND = env.choice("SESSION_BACKEND", list(SESSION_ENGINES), default="cache")
 SESSION_ENGINE = SESSION_ENGINES[SESSION_BACKEND]
 SESSION_CACHE_ALIAS = "default"
+MEMCACHED_URL = env.str("MEMCACHED_URL", default="").strip()
+if SESSION_BACKEND == "memcached":
+    CACHES["sessions"] = memcached_cache(
+        MEMCACHED_URL,
+        connect_timeout=env.float("MEMCACHED_CONNECT_TIMEOUT", default=1.0),
+        timeout=env.float("MEMCACHED_SOCKET_TIMEOUT", default=2.0),
+    )
+    SESSION_CACHE_ALIAS = "sessions"
+elif MEMCACHED_URL:
+    raise ImproperlyConfigured(
+        f"MEMCACHED_URL is used by SESSION_BACKEND=memcached only (SESSION_BACKEND is "
+        f"{SESSION_BACKEND!r}): set SESSION_BACKEND=memcached, or unset MEMCACHED_URL"
+    )
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 if SESSION_BACKEND == "file":
     SESSION_FILE_PATH = env.str("SESSION_FILE_PATH", default=str(BASE_DIR / "sessions"))

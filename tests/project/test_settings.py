@@ -23,6 +23,7 @@ ENV_NAMES = [
     "REDIS_DB",
     "REDIS_PASSWORD",
     "REDIS_SENTINEL_PASSWORD",
+    "MEMCACHED_URL",
     "SESSION_BACKEND",
     "CONN_MAX_AGE",
     "LOG_LEVEL",
@@ -179,6 +180,50 @@ def test_session_backend_switch(load_settings, backend, engine):
 
 
 @pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("memcached://127.0.0.1:11211", "127.0.0.1:11211"),
+        ("memcached://cache.internal:11311/", "cache.internal:11311"),
+        ("10.0.0.5:11211", "10.0.0.5:11211"),
+        ("[::1]:11211", "[::1]:11211"),
+    ],
+)
+def test_memcached_session_backend_is_the_honest_store_on_its_own_cache(
+    load_settings, url, location
+):
+    settings = load_settings(DEBUG="1", SESSION_BACKEND="memcached", MEMCACHED_URL=url)
+    sessions = settings["CACHES"][settings["SESSION_CACHE_ALIAS"]]
+
+    # The store that reports an unreachable cache; the sessions' cache is not the default one,
+    # which stays the cache of everything else (the login throttle, ...).
+    assert settings["SESSION_ENGINE"] == "project.session_backends.cache"
+    assert settings["SESSION_CACHE_ALIAS"] != "default"
+    assert sessions["BACKEND"] == "project.memcached.SingleServerPyMemcacheCache"
+    assert sessions["LOCATION"] == location
+    assert sessions["OPTIONS"]["connect_timeout"] == 1.0
+    assert sessions["OPTIONS"]["timeout"] == 2.0
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SESSION_BACKEND": "memcached"}, "needs MEMCACHED_URL"),
+        ({"SESSION_BACKEND": "memcached", "MEMCACHED_URL": "127.0.0.1"}, "'127.0.0.1'"),
+        ({"SESSION_BACKEND": "memcached", "MEMCACHED_URL": "redis://h:11211"}, "MEMCACHED_URL"),
+        ({"SESSION_BACKEND": "memcached", "MEMCACHED_URL": "h:11211,h:11212"}, "one server"),
+        ({"SESSION_BACKEND": "memcached", "MEMCACHED_URL": "::1:11211"}, "[::1]:11211"),
+        ({"SESSION_BACKEND": "memcached", "MEMCACHED_URL": "h:99999"}, "MEMCACHED_URL"),
+        ({"MEMCACHED_URL": "memcached://127.0.0.1:11211"}, "SESSION_BACKEND=memcached"),
+    ],
+)
+def test_unusable_memcached_settings_are_refused_saying_why(load_settings, env, named):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        load_settings(DEBUG="1", **env)
+
+    assert named in str(refused.value)
+
+
+@pytest.mark.parametrize(
     ("env", "named"),
     [
         ({"DEBUG": "maybe"}, "DEBUG"),
@@ -228,7 +273,7 @@ def test_manage_py_stops_with_a_message_not_a_traceback():
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=PROJECT_DIR,
-        env={**env, "DEBUG": "1", "SESSION_BACKEND": "memcached"},
+        env={**env, "DEBUG": "1", "SESSION_BACKEND": "mongodb"},
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,5 +1,5 @@
-"""Throwaway Redis, Sentinel and MariaDB servers for fault tests: own data, free port, stopped by
-pid.
+"""Throwaway Redis, Sentinel, memcached and MariaDB servers for fault tests: own data, free port,
+stopped by pid.
 
 Fault tests stop and start these, never the machine's own services.
 """
@@ -125,6 +125,32 @@ class SentinelInstance(_ServerProcess):
 
     def command(self):
         return [shutil.which("redis-sentinel") or "redis-sentinel", str(self.config)]
+
+
+class MemcachedInstance(_ServerProcess):
+    """A memcached of the test's own (16 MB, TCP on loopback only)."""
+
+    name = "memcached"
+
+    @property
+    def url(self):
+        return f"memcached://127.0.0.1:{self.port}"
+
+    def command(self):
+        # memcached refuses to run as root unless told which user to become.
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        return [
+            shutil.which("memcached") or "/usr/bin/memcached",
+            "-l",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "0",
+            "-m",
+            "16",
+            *user,
+        ]
 
 
 class MariaDBInstance(_ServerProcess):
