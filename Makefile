@@ -26,9 +26,9 @@ else
 	exec $(PY) -m server.daphne -b $(HOST) -p $(PORT) project.asgi:application
 endif
 
-## Install with the test tools, make sure MariaDB, Redis, nginx and chromium are there, run the
-## whole suite.
-test: install-dev services nginx chromium
+## Install with the test tools, make sure MariaDB, Redis, nginx, chromium, redis-sentinel and
+## memcached are there, run the whole suite.
+test: install-dev services nginx chromium sentinel memcached
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -69,6 +69,16 @@ nginx:
 .PHONY: chromium
 chromium:
 	@scripts/ensure-chromium.sh
+
+# The failover test (tests/ha) runs a Redis primary, a replica and three Sentinels of its own.
+.PHONY: sentinel
+sentinel:
+	@scripts/ensure-sentinel.sh
+
+# The SESSION_BACKEND=memcached tests run a memcached of their own.
+.PHONY: memcached
+memcached:
+	@scripts/ensure-memcached.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

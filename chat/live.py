@@ -1,9 +1,9 @@
 """Live state of the chat shared by every server process: who is in a room, who posts too fast.
 
-With ``REDIS_URL`` it lives in Redis, so that several daphne processes serving one room agree;
-without it (the embedded default, one process only) in this process's memory. Each operation on
-Redis is one Lua script, atomic, timed by the Redis server's clock so that the processes' clocks
-need not agree.
+With Redis (``REDIS_URL``, or Sentinel's master) it lives in Redis, so that several daphne
+processes serving one room agree; without it (the embedded default, one process only) in this
+process's memory. Each operation on Redis is one Lua script, atomic, timed by the Redis server's
+clock so that the processes' clocks need not agree.
 """
 
 import asyncio
@@ -14,8 +14,9 @@ import weakref
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
-import redis.asyncio as redis
 from django.conf import settings
+
+from core.redis_connections import aclose_async_client
 
 # redis.asyncio clients belong to the event loop they were made on: one per loop.
 _clients = weakref.WeakKeyDictionary()
@@ -26,11 +27,9 @@ def redis_client():
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = _clients[loop] = redis.Redis.from_url(
-            settings.REDIS_URL,
-            socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
-            socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        )
+        # With Sentinel, a master client: it asks the Sentinels for the master at every new
+        # connection, so it follows a failover.
+        client = _clients[loop] = settings.REDIS.async_client()
     return client
 
 
@@ -38,7 +37,7 @@ async def close_redis_client():
     """Close the running event loop's client, e.g. before the loop ends."""
     client = _clients.pop(asyncio.get_running_loop(), None)
     if client is not None:
-        await client.aclose()
+        await aclose_async_client(client)
 
 
 def _key(*parts):
@@ -213,7 +212,7 @@ _local_rate_limiter = None
 def presence():
     """The presence store for the settings in force."""
     global _local_presence
-    if settings.REDIS_URL:
+    if settings.REDIS is not None:
         return RedisPresence(settings.CHAT_PRESENCE_TTL)
     if _local_presence is None or _local_presence.ttl != settings.CHAT_PRESENCE_TTL:
         _local_presence = LocalPresence(settings.CHAT_PRESENCE_TTL)
@@ -225,7 +224,7 @@ def message_rate_limiter():
     (``CHAT_MESSAGES_PER_WINDOW`` per ``CHAT_RATE_WINDOW_SECONDS``)."""
     global _local_rate_limiter
     limit, window = settings.CHAT_MESSAGES_PER_WINDOW, settings.CHAT_RATE_WINDOW_SECONDS
-    if settings.REDIS_URL:
+    if settings.REDIS is not None:
         return RedisRateLimiter(limit, window)
     if _local_rate_limiter is None or (_local_rate_limiter.limit, _local_rate_limiter.window) != (
         limit,

@@ -3,12 +3,11 @@
 import asyncio
 import logging
 import uuid
-from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 
 logger = logging.getLogger(__name__)
@@ -24,12 +23,17 @@ def _check_database():
         cursor.fetchone()
 
 
-def _check_cache():
+def _check_cache(alias="default"):
+    cache = caches[alias]
     key = f"healthz:{uuid.uuid4().hex}"
     cache.set(key, "ok", timeout=10)
     if cache.get(key) != "ok":
         raise RuntimeError("the cache did not return what was just stored")
     cache.delete(key)
+
+
+def _check_session_cache():
+    _check_cache(settings.SESSION_CACHE_ALIAS)
 
 
 async def _check_channel_layer():
@@ -64,17 +68,16 @@ async def _run_check(name, check):
 
 
 async def check_services():
-    """Check the database, cache and channel layer concurrently: ``{name: "ok" | "error: X"}``."""
-    results = await asyncio.gather(*(_run_check(name, check) for name, check in CHECKS.items()))
-    return dict(zip(CHECKS, results, strict=True))
+    """Check the database, cache and channel layer concurrently: ``{name: "ok" | "error: X"}``.
 
-
-def _without_credentials(url):
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return parts._replace(netloc=host).geturl()
+    Sessions in a cache of their own (``SESSION_BACKEND=memcached``) are checked too, as
+    ``session_cache``: without them nobody stays logged in.
+    """
+    checks = dict(CHECKS)
+    if settings.SESSION_CACHE_ALIAS != "default":
+        checks["session_cache"] = sync_to_async(_check_session_cache, thread_sensitive=False)
+    results = await asyncio.gather(*(_run_check(name, check) for name, check in checks.items()))
+    return dict(zip(checks, results, strict=True))
 
 
 def describe_backends():
@@ -84,14 +87,14 @@ def describe_backends():
         database = f"MySQL {db['NAME']} at {db.get('HOST') or 'localhost'}:{db.get('PORT') or 3306}"
     else:
         database = f"SQLite {db['NAME']} (embedded default: DATABASE_URL is not set)"
-    if settings.REDIS_URL:
-        redis = _without_credentials(settings.REDIS_URL)
-        cache_name = f"Redis {redis}"
-        layer = f"Redis {redis}"
+    if settings.REDIS is not None:
+        cache_name = layer = settings.REDIS.describe()
     else:
-        cache_name = "local memory (embedded default: REDIS_URL is not set)"
-        layer = "in-memory (embedded default: REDIS_URL is not set; one process only)"
+        cache_name = "local memory (embedded default: Redis is not configured)"
+        layer = "in-memory (embedded default: Redis is not configured; one process only)"
     session = f"{settings.SESSION_BACKEND}"
     if settings.SESSION_BACKEND in ("cache", "cached_db"):
         session += f" in {cache_name}"
+    elif settings.SESSION_BACKEND == "memcached":
+        session += f" at {settings.CACHES[settings.SESSION_CACHE_ALIAS]['LOCATION']}"
     return f"database: {database}; sessions: {session}; channel layer: {layer}"

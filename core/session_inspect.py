@@ -54,6 +54,11 @@ def session_store_class():
 def session_backend_name():
     """The ``SESSION_BACKEND`` name of the engine in use: cache, cached_db, db, file, ..."""
     store_class = session_store_class()
+    # The same cache store as "cache", on the memcached cache: only the settings tell them apart.
+    if settings.SESSION_BACKEND == "memcached" and issubclass(
+        store_class, cache_backend.SessionStore
+    ):
+        return "memcached"
     # cached_db subclasses db, so it is tested first.
     for name, module in [
         ("cached_db", cached_db_backend),
@@ -84,6 +89,7 @@ def stored_session(session_key):
         return None
     reader = {
         "cache": _read_cache_session,
+        "memcached": _read_cache_session,
         "cached_db": _read_cached_db_session,
         "db": _read_db_session,
         "file": _read_file_session,

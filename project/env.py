@@ -42,6 +42,15 @@ class StrictEnv(environ.Env):
                 f"{len(self.problems)} problems with the environment:\n{listed}"
             )
 
+    def build(self, factory, /, **kwargs):
+        """``factory(**kwargs)``, for a builder of settings that refuses with
+        ``ImproperlyConfigured``; on refusal the problem is recorded and None returned."""
+        try:
+            return factory(**kwargs)
+        except ImproperlyConfigured as exc:
+            self.refuse(str(exc))
+            return None
+
     def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
         try:
             return super().get_value(var, cast=cast, default=default, parse_default=parse_default)

@@ -1,12 +1,15 @@
 """Settings for the whole project, read from the environment in this one module.
 
-Every variable is listed in README.md. Without ``DATABASE_URL`` and ``REDIS_URL`` the project runs
-on embedded defaults (SQLite, local-memory cache, in-memory channel layer); with them, on MySQL
-(MariaDB) and Redis. With ``DEBUG`` off nothing secret has a default: start-up refuses instead.
+Every variable is listed in README.md. Without ``DATABASE_URL`` and Redis (``REDIS_URL``, or
+Sentinel's ``REDIS_SENTINELS``) the project runs on embedded defaults (SQLite, local-memory cache,
+in-memory channel layer); with them, on MySQL (MariaDB) and Redis. With ``DEBUG`` off nothing
+secret has a default: start-up refuses instead.
 """
 
 from pathlib import Path
 
+from core.memcached import memcached_cache
+from core.redis_connections import redis_target
 from project.env import StrictEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -152,38 +155,41 @@ DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=5.0)
 HTTP_HANDLER = env.choice("HTTP_HANDLER", ["pooled", "django"], default="pooled")
 
 # ------------------------------------------------------------------------------------------------
-# Redis: cache, sessions and channel layer from REDIS_URL; in-process defaults without it
+# Redis: cache, sessions, login throttle, chat presence and channel layer, from REDIS_URL or from
+# Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_MASTER); in-process defaults without either
 # ------------------------------------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="").strip()
-if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-    env.refuse(f"REDIS_URL must start with redis://, rediss:// or unix://, got {REDIS_URL!r}")
 REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+# Every Redis user builds its connection from this one description (core/redis_connections.py),
+# so that with Sentinel all of them follow a failover. None: no Redis configured.
+REDIS = env.build(
+    redis_target,
+    url=env.str("REDIS_URL", default=""),
+    # host:port,host:port of the Sentinels, and the name they know the master by.
+    sentinels=env.str("REDIS_SENTINELS", default=""),
+    master=env.str("REDIS_SENTINEL_MASTER", default=""),
+    # With Sentinel only (a URL carries its own): the master's database and password, and the
+    # Sentinels' own password (requirepass in sentinel.conf).
+    db=env.int("REDIS_DB", default=None),
+    password=env.str("REDIS_PASSWORD", default=""),
+    sentinel_password=env.str("REDIS_SENTINEL_PASSWORD", default=""),
+    connect_timeout=REDIS_CONNECT_TIMEOUT,
+    socket_timeout=REDIS_SOCKET_TIMEOUT,
+)
+REDIS_URL = REDIS.url if REDIS is not None else ""
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="chat"),
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
-                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-            },
-        }
-    }
+if REDIS is not None:
+    CACHES = {"default": REDIS.cache(key_prefix=env.str("CACHE_KEY_PREFIX", default="chat"))}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                    REDIS.channel_layer_host(
                         # Longer than channels-redis's 5 s blocking receive (BZPOPMIN): with
                         # redis-py's default of 5 s, idle consumers die with 1011.
-                        "socket_timeout": env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=15.0),
-                    }
+                        socket_timeout=env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=15.0),
+                    )
                 ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi"),
                 # channels-redis keeps one queue per server process (every consumer of the
@@ -204,9 +210,12 @@ else:
 # Sessions: SESSION_BACKEND is the counterpart of Flask-Session's SESSION_TYPE
 # ------------------------------------------------------------------------------------------------
 SESSION_ENGINES = {
-    # Django's cache store hides Redis errors on load (users silently look logged out); this
-    # one reports them, so the visitor gets a 503 page instead.
+    # Django's cache store hides Redis and memcached errors on load (users silently look logged
+    # out); this one reports them, so the visitor gets a 503 page instead.
     "cache": "core.session_backends.cache",
+    # The same store on a cache of its own in memcached (MEMCACHED_URL), Flask-Session's
+    # SESSION_TYPE = "memcached".
+    "memcached": "core.session_backends.cache",
     "cached_db": "django.contrib.sessions.backends.cached_db",
     "db": "django.contrib.sessions.backends.db",
     "file": "django.contrib.sessions.backends.file",
@@ -215,6 +224,20 @@ SESSION_ENGINES = {
 SESSION_BACKEND = env.choice("SESSION_BACKEND", list(SESSION_ENGINES), default="cache")
 SESSION_ENGINE = SESSION_ENGINES[SESSION_BACKEND]
 SESSION_CACHE_ALIAS = "default"
+MEMCACHED_URL = env.str("MEMCACHED_URL", default="").strip()
+if SESSION_BACKEND == "memcached":
+    CACHES["sessions"] = env.build(
+        memcached_cache,
+        url=MEMCACHED_URL,
+        connect_timeout=env.float("MEMCACHED_CONNECT_TIMEOUT", default=1.0),
+        timeout=env.float("MEMCACHED_SOCKET_TIMEOUT", default=2.0),
+    )
+    SESSION_CACHE_ALIAS = "sessions"
+elif MEMCACHED_URL:
+    env.refuse(
+        f"MEMCACHED_URL is used by SESSION_BACKEND=memcached only (SESSION_BACKEND is "
+        f"{SESSION_BACKEND!r}): set SESSION_BACKEND=memcached, or unset MEMCACHED_URL"
+    )
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 if SESSION_BACKEND == "file":
     SESSION_FILE_PATH = env.str("SESSION_FILE_PATH", default=str(BASE_DIR / "sessions"))

@@ -27,3 +27,21 @@ wait_for_port() {
   echo "!! nothing answers on 127.0.0.1:$port after ${seconds}s" >&2
   return 1
 }
+
+# Install Debian packages without starting the services they bring (the tests run their own
+# instances on free loopback ports, and a default instance could take a port someone uses). A
+# policy-rc.d answering 101 ("action forbidden") makes invoke-rc.d and deb-systemd-invoke skip
+# the start; one already in place is left alone.
+apt_install_not_started() {
+  local policy=/usr/sbin/policy-rc.d status=0
+  if [ -e "$policy" ]; then
+    apt_install "$@"
+    return
+  fi
+  printf '#!/bin/sh\n# Temporary, from scripts/lib.sh: do not start services.\nexit 101\n' |
+    as_root tee "$policy" >/dev/null
+  as_root chmod 755 "$policy"
+  apt_install "$@" || status=$?
+  as_root rm -f "$policy"
+  return "$status"
+}

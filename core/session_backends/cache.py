@@ -1,38 +1,76 @@
 """Django's cache session store, made honest about an unreachable cache.
 
 ``django.contrib.sessions.backends.cache.SessionStore.load`` treats every cache error as "no
-session" (a workaround for memcached's invalid keys, Django ticket #17810). With Redis down that
-silently logs every visitor out, and the next write raises anyway. This store raises
-:class:`SessionStoreUnavailable` instead, which ``ServiceUnavailableMiddleware`` answers with 503.
+session" (a workaround for memcached's invalid keys, Django ticket #17810). With Redis or
+memcached down that silently logs every visitor out, and the next write raises anyway, with an
+error of the cache library that nothing above knows to answer. This store raises
+:class:`SessionStoreUnavailable` instead, from every operation, which
+``ServiceUnavailableMiddleware`` and ``SessionMiddleware`` answer with 503.
 """
 
+from contextlib import contextmanager
+
 from django.contrib.sessions.backends import cache
+from pymemcache.exceptions import MemcacheError
 from redis.exceptions import RedisError
+
+# What the session caches raise when their server is unreachable: redis-py's errors; pymemcache's
+# own, and the socket errors it lets through (refused or reset connection, timeout).
+CACHE_SERVER_ERRORS = (RedisError, MemcacheError, OSError)
 
 
 class SessionStoreUnavailable(Exception):
     """The session store could not be reached; the session's state is unknown."""
 
 
+@contextmanager
+def _reported():
+    try:
+        yield
+    except CACHE_SERVER_ERRORS as exc:
+        raise SessionStoreUnavailable(type(exc).__name__) from exc
+
+
 class SessionStore(cache.SessionStore):
-    """Cache-backed session store that reports Redis failures instead of hiding them."""
+    """Cache-backed session store that reports cache server failures instead of hiding them."""
 
     def load(self):
-        try:
+        with _reported():
             session_data = self._cache.get(self.cache_key)
-        except RedisError as exc:
-            raise SessionStoreUnavailable(type(exc).__name__) from exc
         if session_data is not None:
             return session_data
         self._session_key = None
         return {}
 
     async def aload(self):
-        try:
+        with _reported():
             session_data = await self._cache.aget(await self.acache_key())
-        except RedisError as exc:
-            raise SessionStoreUnavailable(type(exc).__name__) from exc
         if session_data is not None:
             return session_data
         self._session_key = None
         return {}
+
+    # create() and acreate() go through these.
+    def save(self, must_create=False):
+        with _reported():
+            return super().save(must_create=must_create)
+
+    async def asave(self, must_create=False):
+        with _reported():
+            return await super().asave(must_create=must_create)
+
+    def exists(self, session_key):
+        with _reported():
+            return super().exists(session_key)
+
+    async def aexists(self, session_key):
+        with _reported():
+            return await super().aexists(session_key)
+
+    def delete(self, session_key=None):
+        with _reported():
+            return super().delete(session_key)
+
+    async def adelete(self, session_key=None):
+        with _reported():
+            return await super().adelete(session_key)

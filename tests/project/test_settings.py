@@ -18,6 +18,12 @@ ENV_NAMES = [
     "CSRF_TRUSTED_ORIGINS",
     "DATABASE_URL",
     "REDIS_URL",
+    "REDIS_SENTINELS",
+    "REDIS_SENTINEL_MASTER",
+    "REDIS_DB",
+    "REDIS_PASSWORD",
+    "REDIS_SENTINEL_PASSWORD",
+    "MEMCACHED_URL",
     "SESSION_BACKEND",
     "CONN_MAX_AGE",
     "LOG_LEVEL",
@@ -74,6 +80,88 @@ def test_redis_url_selects_redis_cache_sessions_and_channel_layer(load_settings)
     assert layer["CONFIG"]["hosts"][0]["socket_timeout"] > 5
 
 
+SENTINEL_ENV = {
+    "DEBUG": "1",
+    "REDIS_SENTINELS": "10.0.0.11:26379, 10.0.0.12:26380,[fd00::13]:26379",
+    "REDIS_SENTINEL_MASTER": "chat-main",
+    "REDIS_DB": "2",
+}
+SENTINELS = [["10.0.0.11", 26379], ["10.0.0.12", 26380], ["fd00::13", 26379]]
+
+
+def test_sentinel_cache_asks_the_sentinels_for_the_master_and_reads_it_too(load_settings):
+    settings = load_settings(**SENTINEL_ENV, REDIS_PASSWORD="redis-secret")
+    cache = settings["CACHES"]["default"]
+
+    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+    # The master's name in the host part, the database in the path; the default client (not
+    # SentinelClient, which would read from replicas) on Sentinel's connection factory.
+    assert cache["LOCATION"] == "redis://chat-main/2"
+    assert "CLIENT_CLASS" not in cache["OPTIONS"]
+    assert cache["OPTIONS"]["CONNECTION_FACTORY"] == "django_redis.pool.SentinelConnectionFactory"
+    assert cache["OPTIONS"]["SENTINELS"] == SENTINELS
+    assert cache["OPTIONS"]["PASSWORD"] == "redis-secret"
+    assert cache["OPTIONS"]["SENTINEL_KWARGS"]["socket_connect_timeout"] == 1.0
+    assert "password" not in cache["OPTIONS"]["SENTINEL_KWARGS"]
+    assert settings["REDIS_URL"] == ""
+
+
+def test_sentinel_channel_layer_names_master_sentinels_and_timeouts(load_settings):
+    settings = load_settings(**SENTINEL_ENV, REDIS_SENTINEL_PASSWORD="sentinel-secret")
+    (host,) = settings["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"]
+
+    assert host["master_name"] == "chat-main"
+    assert host["sentinels"] == SENTINELS
+    assert host["db"] == 2
+    assert "password" not in host
+    assert host["socket_timeout"] > 5
+    # channels-redis gives the Sentinels' own connections no timeout unless told.
+    assert host["sentinel_kwargs"] == {
+        "socket_connect_timeout": 1.0,
+        "socket_timeout": 2.0,
+        "password": "sentinel-secret",
+    }
+
+
+def test_sentinel_settings_describe_where_redis_is_without_passwords(load_settings):
+    settings = load_settings(**SENTINEL_ENV, REDIS_PASSWORD="redis-secret")
+    described = settings["REDIS"].describe()
+
+    assert "chat-main" in described
+    assert "10.0.0.11:26379,10.0.0.12:26380,[fd00::13]:26379" in described
+    assert "redis-secret" not in described + repr(settings["REDIS"])
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"REDIS_SENTINELS": "10.0.0.11:26379"}, "REDIS_SENTINEL_MASTER"),
+        ({"REDIS_SENTINEL_MASTER": "mymaster"}, "REDIS_SENTINELS"),
+        ({"REDIS_SENTINELS": "10.0.0.11", "REDIS_SENTINEL_MASTER": "m"}, "10.0.0.11"),
+        ({"REDIS_SENTINELS": "10.0.0.11:0", "REDIS_SENTINEL_MASTER": "m"}, "10.0.0.11:0"),
+        ({"REDIS_SENTINELS": "h:26379,", "REDIS_SENTINEL_MASTER": "m"}, "REDIS_SENTINELS"),
+        ({"REDIS_SENTINELS": "h:port", "REDIS_SENTINEL_MASTER": "m"}, "h:port"),
+        ({"REDIS_SENTINELS": "h:1,h:1", "REDIS_SENTINEL_MASTER": "m"}, "twice"),
+        ({"REDIS_SENTINELS": "::1:26379", "REDIS_SENTINEL_MASTER": "m"}, "[::1]:26379"),
+        ({"REDIS_SENTINELS": "h:1", "REDIS_SENTINEL_MASTER": "MyMaster"}, "lowercase"),
+        ({"REDIS_SENTINELS": "h:1", "REDIS_SENTINEL_MASTER": "m", "REDIS_DB": "x"}, "REDIS_DB"),
+        ({"REDIS_SENTINELS": "h:1", "REDIS_SENTINEL_MASTER": "m", "REDIS_DB": "-1"}, "REDIS_DB"),
+        (
+            {"REDIS_SENTINELS": "h:1", "REDIS_SENTINEL_MASTER": "m", "REDIS_URL": "redis://h"},
+            "not both",
+        ),
+        ({"REDIS_URL": "redis://h:6379/0", "REDIS_DB": "3"}, "in the URL"),
+        ({"REDIS_PASSWORD": "secret"}, "REDIS_SENTINELS"),
+    ],
+)
+def test_unusable_sentinel_settings_are_refused_saying_why(load_settings, env, named):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        load_settings(DEBUG="1", **env)
+
+    assert named in str(refused.value)
+    assert "secret" not in str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("backend", "engine"),
     [
@@ -89,6 +177,50 @@ def test_session_backend_switch(load_settings, backend, engine):
     settings = load_settings(DEBUG="1", SESSION_BACKEND=backend)
 
     assert settings["SESSION_ENGINE"] == engine
+
+
+@pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("memcached://127.0.0.1:11211", "127.0.0.1:11211"),
+        ("memcached://cache.internal:11311/", "cache.internal:11311"),
+        ("10.0.0.5:11211", "10.0.0.5:11211"),
+        ("[::1]:11211", "[::1]:11211"),
+    ],
+)
+def test_memcached_session_backend_is_the_honest_store_on_its_own_cache(
+    load_settings, url, location
+):
+    settings = load_settings(DEBUG="1", SESSION_BACKEND="memcached", MEMCACHED_URL=url)
+    sessions = settings["CACHES"][settings["SESSION_CACHE_ALIAS"]]
+
+    # The store that reports an unreachable cache; the sessions' cache is not the default one,
+    # which stays the cache of everything else (the login throttle, ...).
+    assert settings["SESSION_ENGINE"] == "core.session_backends.cache"
+    assert settings["SESSION_CACHE_ALIAS"] != "default"
+    assert sessions["BACKEND"] == "core.memcached.SingleServerPyMemcacheCache"
+    assert sessions["LOCATION"] == location
+    assert sessions["OPTIONS"]["connect_timeout"] == 1.0
+    assert sessions["OPTIONS"]["timeout"] == 2.0
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SESSION_BACKEND": "memcached"}, "needs MEMCACHED_URL"),
+        ({"SESSION_BACKEND": "memcached", "MEMCACHED_URL": "127.0.0.1"}, "'127.0.0.1'"),
+        ({"SESSION_BACKEND": "memcached", "MEMCACHED_URL": "redis://h:11211"}, "MEMCACHED_URL"),
+        ({"SESSION_BACKEND": "memcached", "MEMCACHED_URL": "h:11211,h:11212"}, "one server"),
+        ({"SESSION_BACKEND": "memcached", "MEMCACHED_URL": "::1:11211"}, "[::1]:11211"),
+        ({"SESSION_BACKEND": "memcached", "MEMCACHED_URL": "h:99999"}, "MEMCACHED_URL"),
+        ({"MEMCACHED_URL": "memcached://127.0.0.1:11211"}, "SESSION_BACKEND=memcached"),
+    ],
+)
+def test_unusable_memcached_settings_are_refused_saying_why(load_settings, env, named):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        load_settings(DEBUG="1", **env)
+
+    assert named in str(refused.value)
 
 
 @pytest.mark.parametrize(
@@ -151,7 +283,7 @@ def test_manage_py_stops_with_a_message_not_a_traceback():
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=PROJECT_DIR,
-        env={**env, "DEBUG": "1", "SESSION_BACKEND": "memcached"},
+        env={**env, "DEBUG": "1", "SESSION_BACKEND": "mongodb"},
         capture_output=True,
         text=True,
         timeout=60,

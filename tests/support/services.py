@@ -1,4 +1,5 @@
-"""Throwaway Redis and MariaDB servers for fault tests: own data, free port, stopped by pid.
+"""Throwaway Redis, Sentinel, memcached and MariaDB servers for fault tests: own data, free port,
+stopped by pid.
 
 Fault tests stop and start these, never the machine's own services.
 """
@@ -48,18 +49,28 @@ class _ServerProcess:
         stop_process(self.process, timeout)
         wait_until(lambda: not port_accepts(self.port), timeout=10, message=f"{self.name} down")
 
+    def kill(self):
+        """Kill abruptly (SIGKILL, by pid), as a crash or a lost machine would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
 
 class RedisInstance(_ServerProcess):
-    """A Redis server of the test's own, in memory only."""
+    """A Redis server of the test's own, in memory only; a replica of ``replica_of`` if given."""
 
     name = "redis"
+
+    def __init__(self, workdir, replica_of=None):
+        super().__init__(workdir)
+        self.replica_of = replica_of
 
     @property
     def url(self):
         return f"redis://127.0.0.1:{self.port}/0"
 
     def command(self):
-        return [
+        command = [
             shutil.which("redis-server") or "redis-server",
             "--bind",
             "127.0.0.1",
@@ -71,6 +82,74 @@ class RedisInstance(_ServerProcess):
             "no",
             "--dir",
             str(self.workdir),
+            # A replica's full sync starts at once instead of after Redis's 5 s default wait
+            # for more replicas to share it.
+            "--repl-diskless-sync-delay",
+            "0",
+        ]
+        if self.replica_of is not None:
+            command += ["--replicaof", "127.0.0.1", str(self.replica_of.port)]
+        return command
+
+
+class SentinelInstance(_ServerProcess):
+    """A Redis Sentinel of the test's own, monitoring ``master`` under ``master_name``.
+
+    ``down_after_ms`` is how long the master may be silent before this Sentinel deems it down;
+    a failover then needs ``quorum`` Sentinels to agree.
+    """
+
+    name = "sentinel"
+
+    def __init__(self, workdir, master, master_name, quorum=2, down_after_ms=1000):
+        super().__init__(workdir)
+        self.config = self.workdir / f"sentinel-{self.port}.conf"
+        # Sentinel rewrites its configuration file as it learns the replicas, the other
+        # Sentinels and the current master: it must be a file of its own, writable.
+        self.config.write_text(
+            "\n".join(
+                [
+                    "bind 127.0.0.1",
+                    f"port {self.port}",
+                    f"dir {self.workdir}",
+                    f"sentinel monitor {master_name} 127.0.0.1 {master.port} {quorum}",
+                    f"sentinel down-after-milliseconds {master_name} {down_after_ms}",
+                    # The least Sentinel accepts; also the wait before a second try when the
+                    # first election failed (two Sentinels started theirs at once).
+                    f"sentinel failover-timeout {master_name} {max(1000, 3 * down_after_ms)}",
+                    f"sentinel parallel-syncs {master_name} 1",
+                    "",
+                ]
+            )
+        )
+
+    def command(self):
+        return [shutil.which("redis-sentinel") or "redis-sentinel", str(self.config)]
+
+
+class MemcachedInstance(_ServerProcess):
+    """A memcached of the test's own (16 MB, TCP on loopback only)."""
+
+    name = "memcached"
+
+    @property
+    def url(self):
+        return f"memcached://127.0.0.1:{self.port}"
+
+    def command(self):
+        # memcached refuses to run as root unless told which user to become.
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        return [
+            shutil.which("memcached") or "/usr/bin/memcached",
+            "-l",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "0",
+            "-m",
+            "16",
+            *user,
         ]
 
 
