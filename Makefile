@@ -60,25 +60,14 @@ install-dev:
 services:
 	@scripts/services.sh
 
-# The deployment test (tests/deploy) runs the shipped nginx site in front of daphne processes.
-.PHONY: nginx
-nginx:
-	@scripts/ensure-nginx.sh
-
-# The browser tests (tests/browser) drive Debian's chromium with Playwright.
-.PHONY: chromium
-chromium:
-	@scripts/ensure-chromium.sh
-
-# The failover test (tests/ha) runs a Redis primary, a replica and three Sentinels of its own.
-.PHONY: sentinel
-sentinel:
-	@scripts/ensure-sentinel.sh
-
-# The SESSION_BACKEND=memcached tests run a memcached of their own.
-.PHONY: memcached
-memcached:
-	@scripts/ensure-memcached.sh
+# Debian packages some tests need, installed when absent (scripts/ensure-NAME.sh; none is left
+# running): nginx for the deployment test (tests/deploy), chromium for the browser tests
+# (tests/browser), redis-sentinel for the failover test (tests/ha), memcached for the
+# SESSION_BACKEND=memcached tests. Each test starts its own instances.
+TEST_TOOLS := nginx chromium sentinel memcached
+.PHONY: $(TEST_TOOLS)
+$(TEST_TOOLS):
+	@scripts/ensure-$@.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
