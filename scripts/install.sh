@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv and install the requirements; `install.sh dev` adds the test tools.
-# Quick when nothing changed: a stamp holds the hash of the requirement files last installed.
+# Versions come from constraints.txt (exact pins), so a fresh install gets what was tested.
+# Quick when nothing changed: a stamp holds the hash of the requirement and constraint files last
+# installed, so editing a pin reinstalls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -10,7 +12,8 @@ PYTHON=${PYTHON:-python3}
 files=(requirements.txt)
 [ "${1:-}" = dev ] && files+=(requirements-dev.txt)
 stamp="$VENV/.installed-${1:-runtime}"
-wanted=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
+constraints=constraints.txt
+wanted=$(cat "${files[@]}" "$constraints" | sha256sum | cut -d' ' -f1)
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -x "$VENV/bin/python" ]; then
   exit 0
@@ -29,7 +32,8 @@ if ! "$VENV/bin/python" -c "import MySQLdb" 2>/dev/null; then
   fi
 fi
 
-echo ">> installing ${files[*]} into $VENV" >&2
+echo ">> installing ${files[*]} (pinned by $constraints) into $VENV" >&2
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >&2
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check "${files[@]/#/-r}" >&2
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$constraints" \
+  "${files[@]/#/-r}" >&2
 echo "$wanted" >"$stamp"

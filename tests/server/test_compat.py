@@ -1,0 +1,724 @@
+"""server/COMPAT.md still describes the installed libraries.
+
+* Versions: server/COMPAT.md's version table, constraints.txt and the installed distributions
+  agree, and constraints.txt satisfies the ranges of requirements*.txt.
+* Names: each private name or internal behaviour that server/ and core/ rely on is still there.
+  One case per row of server/COMPAT.md, named as there, so an upgrade that moves a name fails
+  with that name. Methods our code copies or replaces are fingerprinted: any change to the
+  library's version fails until our copy has been compared with it.
+
+Needs no services. daphne.server, daphne.cli and daphne's runserver install a Twisted reactor when
+imported, so they are read as source (ast) rather than imported; everything else is imported.
+"""
+
+import ast
+import hashlib
+import importlib.metadata
+import importlib.util
+import inspect
+import io
+import re
+import textwrap
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPAT = ROOT / "server" / "COMPAT.md"
+CONSTRAINTS = ROOT / "constraints.txt"
+REQUIREMENTS = [
+    ROOT / "requirements.txt",
+    ROOT / "requirements-dev.txt",
+    ROOT / "bench" / "requirements.txt",
+]
+
+
+def canonical(name):
+    """A distribution name as pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse_pins(text, origin):
+    """``{name: version}`` from ``name==version`` lines; comments and blank lines ignored."""
+    pins = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, sep, version = line.partition("==")
+        assert sep and version, f"{origin}: not a name==version line: {line!r}"
+        pins[canonical(name)] = version.strip()
+    return pins
+
+
+def compat_versions():
+    """The fenced block under "## Versions checked" in server/COMPAT.md."""
+    match = re.search(
+        r"^## Versions checked\n.*?^```\w*\n(.*?)^```", COMPAT.read_text(), re.M | re.S
+    )
+    assert match, "server/COMPAT.md has no fenced block under '## Versions checked'"
+    return parse_pins(match.group(1), "server/COMPAT.md")
+
+
+def installed_version(name):
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+CHECKED = compat_versions()
+PINNED = parse_pins(CONSTRAINTS.read_text(), "constraints.txt")
+
+
+@pytest.mark.parametrize("package", sorted(CHECKED))
+def test_compat_versions_are_pinned_and_installed(package):
+    checked = CHECKED[package]
+    pinned = PINNED.get(package)
+    assert pinned == checked, (
+        f"server/COMPAT.md was checked with {package}=={checked}; constraints.txt pins "
+        f"{package}=={pinned}: re-check the names listed there, then update both"
+    )
+    installed = installed_version(package)
+    assert installed == checked, (
+        f"server/COMPAT.md was checked with {package}=={checked}; installed is {installed}: "
+        "re-check the names listed there, then update both (and constraints.txt)"
+    )
+
+
+def test_installed_versions_are_the_pinned_ones():
+    """The rest of constraints.txt: what is installed is what is pinned (packages of the dev
+    requirements may be absent from a runtime-only install)."""
+    differing = [
+        f"{name}=={pin} pinned, {installed} installed"
+        for name, pin in sorted(PINNED.items())
+        if name not in CHECKED and (installed := installed_version(name)) not in (None, pin)
+    ]
+    assert not differing, (
+        "the venv was not installed from constraints.txt (scripts/install.sh), or a pin is stale: "
+        + "; ".join(differing)
+    )
+
+
+def test_constraints_satisfy_requirements():
+    """Every requirement is pinned, within its range: a fresh install resolves to the pins."""
+    problems = []
+    for path in REQUIREMENTS:
+        for line in path.read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if not line or line.startswith("-"):
+                continue
+            requirement = Requirement(line)
+            pin = PINNED.get(canonical(requirement.name))
+            where = f"{path.relative_to(ROOT)}: {line}"
+            if pin is None:
+                problems.append(f"{where} has no pin in constraints.txt")
+            elif not requirement.specifier.contains(pin, prereleases=True):
+                problems.append(f"{where} excludes the pinned {pin}")
+    assert not problems, "; ".join(problems)
+
+
+# ------------------------------------------------------------------------------------------------
+# Helpers reading a library's code.
+# ------------------------------------------------------------------------------------------------
+
+
+def params(func):
+    """Parameter names of ``func``, without ``self``/``cls``."""
+    names = list(inspect.signature(func).parameters)
+    return names[1:] if names[:1] in (["self"], ["cls"]) else names
+
+
+def tree_of(obj):
+    return ast.parse(textwrap.dedent(inspect.getsource(obj)))
+
+
+def self_attributes(tree):
+    """Names assigned as ``self.<name>`` anywhere in ``tree``."""
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, ast.Store)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    }
+
+
+def calls_of(tree):
+    """Dotted names of the functions called in ``tree``, e.g. ``self.reactor.addWriter``."""
+    return {ast.unparse(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+
+
+def module_tree(module):
+    """The parsed source of ``module``, found without importing it."""
+    spec = importlib.util.find_spec(module)
+    return ast.parse(Path(spec.origin).read_text())
+
+
+def class_def(tree, name):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            return node
+    raise AssertionError(f"no class {name}")
+
+
+def method_def(cls, name):
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return node
+    raise AssertionError(f"{cls.name} has no method {name}")
+
+
+def class_assigns(cls):
+    """Names assigned in the body of class ``cls`` (its class attributes)."""
+    return {
+        target.id
+        for node in cls.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def lookup(path):
+    """The object at ``"package.module:Class.attribute"``, imported."""
+    module, _, qualname = path.partition(":")
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def fingerprint(*objs):
+    """A digest of the objects' source tokens: comments and layout do not count, code does."""
+    layout = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT}
+    tokens = []
+    for obj in objs:
+        source = textwrap.dedent(inspect.getsource(obj))
+        tokens += [
+            token.string
+            for token in tokenize.generate_tokens(io.StringIO(source).readline)
+            if token.type not in layout
+        ]
+    return hashlib.sha256("\x00".join(tokens).encode()).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------------------------
+# The names of server/COMPAT.md. Each check raises (AssertionError, AttributeError…) when the
+# assumption written in COMPAT.md's row of the same name no longer holds.
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Name:
+    library: str  # a distribution of the version table
+    name: str  # as in server/COMPAT.md's first column
+    check: object
+
+    def __str__(self):
+        return self.name
+
+
+NAMES = []
+
+
+def relies_on(library, name):
+    def register(check):
+        NAMES.append(Name(library, name, check))
+        return check
+
+    return register
+
+
+def copied(library, name, paths, digest, ours):
+    """Library methods (``paths``, see :func:`lookup`) that ``ours`` copies or replaces: unchanged
+    since they were compared with it."""
+
+    def check():
+        now = fingerprint(*(lookup(path) for path in paths))
+        assert now == digest, (
+            f"changed since {ours} was compared with it (fingerprint {now}, was {digest}): "
+            f"compare it with {ours}, port what changed, then update the fingerprint here"
+        )
+
+    NAMES.append(Name(library, name, check))
+
+
+# server/reactor.py: twisted
+
+
+def _reactor_class():
+    from twisted.internet.asyncioreactor import AsyncioSelectorReactor
+
+    return AsyncioSelectorReactor
+
+
+def _reactor_init_attributes():
+    return self_attributes(tree_of(_reactor_class().__init__))
+
+
+@relies_on("twisted", "AsyncioSelectorReactor.__init__(eventloop)")
+def _():
+    assert params(_reactor_class().__init__) == ["eventloop"]
+
+
+@relies_on("twisted", "AsyncioSelectorReactor._asyncioEventloop")
+def _():
+    assert "_asyncioEventloop" in _reactor_init_attributes()
+
+
+def _assigned_a_dict(attribute):
+    init = tree_of(_reactor_class().__init__)
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(ast.unparse(target) == f"self.{attribute}" for target in targets):
+                assert isinstance(node.value, ast.Dict), f"self.{attribute} is no longer a dict"
+                return
+    raise AssertionError(f"__init__ no longer sets self.{attribute}")
+
+
+@relies_on("twisted", "AsyncioSelectorReactor._readers")
+def _():
+    _assigned_a_dict("_readers")
+
+
+@relies_on("twisted", "AsyncioSelectorReactor._writers")
+def _():
+    _assigned_a_dict("_writers")
+
+
+@relies_on("twisted", "AsyncioSelectorReactor._continuousPolling")
+def _():
+    assert "_continuousPolling" in _reactor_init_attributes()
+    assert "_ContinuousPolling(self)" in inspect.getsource(_reactor_class().__init__)
+
+
+@relies_on("twisted", "_ContinuousPolling._readers")
+def _():
+    from twisted.internet.posixbase import _ContinuousPolling
+
+    assert "_readers" in self_attributes(tree_of(_ContinuousPolling.__init__))
+
+
+@relies_on("twisted", "_ContinuousPolling.addReader/addWriter/isWriting")
+def _():
+    from twisted.internet.posixbase import _ContinuousPolling
+
+    assert params(_ContinuousPolling.addReader) == ["reader"]
+    assert params(_ContinuousPolling.addWriter) == ["writer"]
+    assert len(params(_ContinuousPolling.isWriting)) == 1
+
+
+@relies_on("twisted", "AsyncioSelectorReactor._unregisterFDInAsyncio(fd)")
+def _():
+    assert params(_reactor_class()._unregisterFDInAsyncio) == ["fd"]
+
+
+@relies_on("twisted", "AsyncioSelectorReactor._readOrWrite(selectable, read)")
+def _():
+    assert params(_reactor_class()._readOrWrite) == ["selectable", "read"]
+
+
+@relies_on("twisted", "AsyncioSelectorReactor._log")
+def _():
+    from twisted.logger import Logger
+
+    assert isinstance(_reactor_class()._log, Logger)
+
+
+copied(
+    "twisted",
+    "AsyncioSelectorReactor.addReader",
+    ["twisted.internet.asyncioreactor:AsyncioSelectorReactor.addReader"],
+    "630fbc6879735018",
+    "EagerWriteReactor.addReader (server/reactor.py)",
+)
+copied(
+    "twisted",
+    "AsyncioSelectorReactor.addWriter",
+    ["twisted.internet.asyncioreactor:AsyncioSelectorReactor.addWriter"],
+    "9f6077267e43d2e9",
+    "EagerWriteReactor._watch_writer (server/reactor.py)",
+)
+
+
+@relies_on("twisted", "AsyncioSelectorReactor.removeWriter/getWriters/removeAll")
+def _():
+    reactor = _reactor_class()
+    assert params(reactor.removeWriter) == ["writer"]
+    assert params(reactor.getWriters) == []
+    assert params(reactor.removeAll) == []
+
+
+@relies_on("twisted", "FileDescriptor.startWriting/stopWriting")
+def _():
+    from twisted.internet.abstract import FileDescriptor
+
+    assert "self.reactor.addWriter" in calls_of(tree_of(FileDescriptor.startWriting))
+    assert "self.reactor.removeWriter" in calls_of(tree_of(FileDescriptor.stopWriting))
+    assert "self.startWriting" in calls_of(tree_of(FileDescriptor.write))
+    assert "self.stopWriting" in calls_of(tree_of(FileDescriptor.doWrite))
+
+
+@relies_on("twisted", "installReactor")
+def _():
+    from twisted.internet.main import installReactor
+
+    assert 'sys.modules["twisted.internet.reactor"] = reactor' in inspect.getsource(installReactor)
+
+
+@relies_on("daphne", "daphne.server import")
+def _():
+    source = ast.unparse(module_tree("daphne.server"))
+    assert "isinstance(current_reactor, asyncioreactor.AsyncioSelectorReactor)" in source
+    assert "'ASGI_THREADS' in os.environ" in source
+
+
+# server/daphne.py: daphne, autobahn, txaio
+
+
+@relies_on("daphne", "WebSocketProtocol.handle_reply(message)")
+def _():
+    from daphne.ws_protocol import WebSocketProtocol
+
+    assert params(WebSocketProtocol.handle_reply) == ["message"]
+
+
+@relies_on("daphne", "Server.run → self.ws_factory")
+def _():
+    run = method_def(class_def(module_tree("daphne.server"), "Server"), "run")
+    statements = [ast.unparse(node) for node in run.body]
+    assigned = [i for i, s in enumerate(statements) if s.startswith("self.ws_factory = ")]
+    assert assigned, "Server.run no longer assigns self.ws_factory"
+    assert "WebSocketFactory(" in statements[assigned[0]]
+    options = [s for s in statements if s.startswith("self.ws_factory.setProtocolOptions(")]
+    assert options, "Server.run no longer calls self.ws_factory.setProtocolOptions"
+    assert "failByDrop" not in options[0], "daphne now sets failByDrop itself, after ours"
+    http = module_tree("daphne.http_protocol")
+    assert "self.server.ws_factory.buildProtocol" in calls_of(http)
+
+
+@relies_on("daphne", "Server.__init__(action_logger)")
+def _():
+    init = method_def(class_def(module_tree("daphne.server"), "Server"), "__init__")
+    assert "action_logger" in [arg.arg for arg in init.args.args]
+
+
+@relies_on("daphne", "AccessLogGenerator.stream")
+def _():
+    from daphne.access import AccessLogGenerator
+
+    assert params(AccessLogGenerator) == ["stream"]
+    assert "stream" in self_attributes(tree_of(AccessLogGenerator.__init__))
+
+
+@relies_on("daphne", "CommandLineInterface.server_class/parser")
+def _():
+    cli = class_def(module_tree("daphne.cli"), "CommandLineInterface")
+    assert {"server_class", "description"} <= class_assigns(cli)
+    init = method_def(cli, "__init__")
+    assert "parser" in self_attributes(init)
+    options = {
+        node.args[0].value
+        for node in ast.walk(init)
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+    }
+    assert {"--websocket-max-message-size", "--websocket-max-frame-size"} <= options
+    assert "self.server_class" in calls_of(method_def(cli, "run"))
+    entrypoint = method_def(cli, "entrypoint")
+    assert "classmethod" in [ast.unparse(d) for d in entrypoint.decorator_list]
+
+
+@relies_on("daphne", "WebSocketFactory.protocol")
+def _():
+    from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+    from twisted.internet.protocol import Factory
+
+    assert WebSocketFactory.protocol is WebSocketProtocol
+    assert "self.protocol" in inspect.getsource(Factory.buildProtocol)
+
+
+@relies_on("autobahn", "WebSocketProtocol._dataReceived(data)")
+def _():
+    from autobahn.websocket.protocol import WebSocketProtocol
+
+    assert params(WebSocketProtocol._dataReceived) == ["data"]
+
+
+copied(
+    "autobahn",
+    "WebSocketAdapterProtocol.dataReceived",
+    ["autobahn.twisted.websocket:WebSocketAdapterProtocol.dataReceived"],
+    "49d308b69241206f",
+    "WebSocketProtocol.dataReceived (server/daphne.py)",
+)
+copied(
+    "autobahn",
+    "WebSocketProtocol.sendData",
+    ["autobahn.websocket.protocol:WebSocketProtocol.sendData"],
+    "179d83fdd8ed4188",
+    "WebSocketProtocol.sendData (server/daphne.py)",
+)
+
+
+def _connection_made_attributes():
+    from autobahn.websocket.protocol import WebSocketProtocol
+
+    return self_attributes(tree_of(WebSocketProtocol._connectionMade))
+
+
+@relies_on("autobahn", "WebSocketProtocol.send_queue")
+def _():
+    assert "send_queue" in _connection_made_attributes()
+
+
+@relies_on("autobahn", "WebSocketProtocol.trafficStats")
+def _():
+    assert "trafficStats" in _connection_made_attributes()
+
+
+@relies_on("autobahn", "TrafficStats.outgoingOctetsWireLevel/preopenOutgoingOctetsWireLevel")
+def _():
+    from autobahn.websocket.protocol import TrafficStats
+
+    stats = TrafficStats()
+    assert stats.outgoingOctetsWireLevel == 0
+    assert stats.preopenOutgoingOctetsWireLevel == 0
+
+
+@relies_on("autobahn", "WebSocketProtocol.logOctets")
+def _():
+    from autobahn.websocket.protocol import WebSocketServerProtocol
+
+    assert "logOctets" in WebSocketServerProtocol.CONFIG_ATTRS
+
+
+@relies_on("autobahn", "WebSocketProtocol.STATE_*")
+def _():
+    from autobahn.websocket.protocol import WebSocketProtocol
+
+    names = ["CLOSED", "CONNECTING", "CLOSING", "OPEN", "PROXY_CONNECTING"]
+    states = [getattr(WebSocketProtocol, f"STATE_{name}") for name in names]
+    assert len(set(states)) == len(names)
+
+
+@relies_on("autobahn", "WebSocketServerFactory.setProtocolOptions(failByDrop)")
+def _():
+    from autobahn.twisted.websocket import WebSocketServerFactory
+
+    assert "failByDrop" in params(WebSocketServerFactory.setProtocolOptions)
+
+
+@relies_on("autobahn", "WebSocketServerFactory.headers")
+def _():
+    from autobahn.websocket.protocol import WebSocketServerFactory
+
+    # __init__ passes it on to setSessionParameters, which keeps it.
+    assert "headers" in params(WebSocketServerFactory.__init__)
+    assert "headers" in self_attributes(tree_of(WebSocketServerFactory.setSessionParameters))
+
+
+@relies_on("txaio", "txaio.get_global_log_level()")
+def _():
+    # What server/daphne.py gets: autobahn's Twisted modules select txaio's Twisted flavour.
+    import autobahn.twisted.websocket  # noqa: F401
+    import txaio
+    from txaio.interfaces import log_levels
+
+    assert txaio.using_twisted
+    assert txaio.get_global_log_level() in log_levels
+    assert {"debug", "trace"} <= set(log_levels)
+
+
+# server/handlers.py: django, asgiref
+
+
+def _asgi_handler():
+    from django.core.handlers.asgi import ASGIHandler
+
+    return ASGIHandler
+
+
+copied(
+    "django",
+    "ASGIHandler.__call__",
+    ["django.core.handlers.asgi:ASGIHandler.__call__"],
+    "df30c7181f6530cd",
+    "PooledASGIHandler.__call__ (server/handlers.py)",
+)
+copied(
+    "django",
+    "ASGIHandler.handle",
+    ["django.core.handlers.asgi:ASGIHandler.handle"],
+    "4d266fa6cd64a6aa",
+    "PooledASGIHandler.handle (server/handlers.py)",
+)
+
+
+@relies_on("django", "ASGIHandler.read_body(receive)")
+def _():
+    assert params(_asgi_handler().read_body) == ["receive"]
+    assert "RequestAborted" in calls_of(tree_of(_asgi_handler().read_body))
+
+
+@relies_on("django", "ASGIHandler.create_request(scope, body_file)")
+def _():
+    assert params(_asgi_handler().create_request) == ["scope", "body_file"]
+
+
+@relies_on("django", "ASGIHandler.send_response(response, send)")
+def _():
+    assert params(_asgi_handler().send_response) == ["response", "send"]
+
+
+@relies_on("django", "django.core.handlers.asgi.get_script_prefix(scope)")
+def _():
+    from django.core.handlers.asgi import get_script_prefix
+
+    assert params(get_script_prefix) == ["scope"]
+
+
+@relies_on("django", "HttpResponseBase._handler_class")
+def _():
+    from django.http.response import HttpResponseBase
+
+    assert "_handler_class" in self_attributes(tree_of(HttpResponseBase.__init__))
+    assert "sender=self._handler_class" in inspect.getsource(HttpResponseBase.close)
+
+
+@relies_on("django", "BaseHandler.load_middleware(is_async)")
+def _():
+    from django.core.handlers.base import BaseHandler
+
+    assert params(BaseHandler.load_middleware) == ["is_async"]
+
+
+@relies_on("asgiref", "SyncToAsync.threadlocal")
+def _():
+    import threading
+
+    from asgiref.sync import AsyncToSync, SyncToAsync
+
+    assert isinstance(SyncToAsync.threadlocal, threading.local)
+    read = {
+        node.args[1].value
+        for node in ast.walk(tree_of(AsyncToSync.__call__))
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) == "getattr"
+        and ast.unparse(node.args[0]) == "SyncToAsync.threadlocal"
+    }
+    assert {"main_event_loop", "main_event_loop_pid"} <= read
+
+
+# core/session_backends/cache.py: django, django-redis
+
+
+def _cache_store():
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    return SessionStore
+
+
+copied(
+    "django",
+    "cache.SessionStore.load/aload",
+    [
+        "django.contrib.sessions.backends.cache:SessionStore.load",
+        "django.contrib.sessions.backends.cache:SessionStore.aload",
+    ],
+    "bc54933658ad4a75",
+    "SessionStore.load and aload (core/session_backends/cache.py)",
+)
+
+
+@relies_on("django", "cache.SessionStore._cache")
+def _():
+    assert "_cache" in self_attributes(tree_of(_cache_store().__init__))
+
+
+@relies_on("django", "cache.SessionStore.cache_key/acache_key")
+def _():
+    store = _cache_store()
+    assert isinstance(store.cache_key, property)
+    assert inspect.iscoroutinefunction(store.acache_key)
+
+
+@relies_on("django", "SessionBase._session_key")
+def _():
+    from django.contrib.sessions.backends.base import SessionBase
+
+    assert "_session_key" in self_attributes(tree_of(SessionBase.__init__))
+
+
+@relies_on("django-redis", "django_redis.cache.omit_exception")
+def _():
+    from django_redis.cache import omit_exception
+
+    assert "raise e.__cause__" in inspect.getsource(omit_exception)
+
+
+# core/management/commands/runserver.py: daphne
+
+
+@relies_on("daphne", "runserver.Command.server_cls")
+def _():
+    command = class_def(module_tree("daphne.management.commands.runserver"), "Command")
+    assert "server_cls" in class_assigns(command)
+    assert "self.server_cls" in calls_of(method_def(command, "inner_run"))
+
+
+# server/uvicorn.py: uvicorn, websockets
+
+
+@relies_on("uvicorn", "uvicorn.run keywords")
+def _():
+    import uvicorn
+    from uvicorn import config
+
+    keywords = {"loop", "http", "ws", "ws_max_size", "lifespan", "proxy_headers"}
+    keywords |= {"forwarded_allow_ips", "access_log", "server_header", "log_level"}
+    assert keywords <= set(params(uvicorn.run))
+    assert "uvloop" in config.LOOP_FACTORIES
+    assert "httptools" in config.HTTP_PROTOCOLS
+    assert "websockets" in config.WS_PROTOCOLS
+
+
+@relies_on("websockets", "websockets.legacy")
+def _():
+    # Located, not imported: importing it warns that it is deprecated.
+    legacy = importlib.util.find_spec("websockets.legacy")
+    assert legacy is not None
+    assert (Path(legacy.origin).parent / "server.py").is_file()
+
+
+@pytest.mark.parametrize("relied_on", NAMES, ids=str)
+def test_relied_on_name_is_still_there(relied_on):
+    try:
+        relied_on.check()
+    except Exception as exc:
+        version = installed_version(relied_on.library)
+        # The first line: the check's own message, or pytest's rendering of a bare assert.
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        pytest.fail(
+            f"{relied_on.library}=={version}: `{relied_on.name}` is no longer what "
+            f"server/COMPAT.md says our code assumes ({type(exc).__name__}: {reason}). Adapt the "
+            "code that uses it, then this check and COMPAT.md's row.",
+            pytrace=False,
+        )
+
+
+def test_every_checked_name_is_documented():
+    """The checks and server/COMPAT.md's rows name the same things, in its version table's
+    libraries."""
+    text = COMPAT.read_text()
+    undocumented = [n.name for n in NAMES if f"| `{n.name}` | {n.library} |" not in text]
+    assert not undocumented, f"no row in server/COMPAT.md for: {undocumented}"
+    assert {n.library for n in NAMES} <= set(CHECKED)
+    rows = re.findall(r"^\| `([^`]+)` \| ", text, re.M)
+    unchecked = sorted(set(rows) - {n.name for n in NAMES})
+    assert not unchecked, f"rows of server/COMPAT.md without a check here: {unchecked}"
