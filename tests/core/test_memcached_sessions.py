@@ -9,7 +9,7 @@ import httpx
 import pytest
 from django.test import override_settings
 
-from accounts import selectors
+from core import session_inspect
 from core.memcached import memcached_cache
 from tests.support.chatting import TEST_PASSWORD, create_user
 from tests.support.servers import DaphneServer, production_env
@@ -46,7 +46,7 @@ def memcached_store(settings, memcached):
         SESSION_BACKEND="memcached",
         SESSION_ENGINE=settings.SESSION_ENGINES["memcached"],
     ):
-        yield selectors.session_store_class()
+        yield session_inspect.session_store_class()
 
 
 def logout(visitor):
@@ -61,7 +61,7 @@ def test_login_stores_the_session_in_memcached_and_logout_deletes_it(server, mem
         visitor.login("alice", TEST_PASSWORD)
         session_key = visitor.session_cookie
         profile = visitor.get("/accounts/profile/")
-        stored = selectors.stored_session(session_key)
+        stored = session_inspect.stored_session(session_key)
         loaded = memcached_store(session_key).load()
 
         logged_out = logout(visitor)
