@@ -615,7 +615,7 @@ def _():
     assert {"main_event_loop", "main_event_loop_pid"} <= read
 
 
-# core/session_backends/cache.py: django, django-redis
+# core/session_backends/cache.py: django, django-redis, pymemcache
 
 
 def _cache_store():
@@ -634,6 +634,51 @@ copied(
     "bc54933658ad4a75",
     "SessionStore.load and aload (core/session_backends/cache.py)",
 )
+
+
+def _defaults(func):
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(func).parameters.items()
+        if name != "self"
+    }
+
+
+@relies_on("django", "cache.SessionStore.save/asave/exists/aexists/delete/adelete")
+def _():
+    store = _cache_store()
+    empty = inspect.Parameter.empty
+    for name, signature in [
+        ("save", {"must_create": False}),
+        ("exists", {"session_key": empty}),
+        ("delete", {"session_key": None}),
+    ]:
+        for method in (getattr(store, name), getattr(store, f"a{name}")):
+            assert _defaults(method) == signature, f"{method.__name__}{signature}"
+            assert "self._cache" in ast.unparse(tree_of(method)), method.__name__
+            tries = [node for node in ast.walk(tree_of(method)) if isinstance(node, ast.Try)]
+            assert not tries, f"{method.__name__} now catches errors"
+
+
+@relies_on("django", "cache.SessionStore.create/acreate")
+def _():
+    store = _cache_store()
+    for method, save in [(store.create, "self.save"), (store.acreate, "self.asave")]:
+        tree = tree_of(method)
+        saves = [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == save
+        ]
+        assert saves, f"{method.__name__} no longer calls {save}"
+        assert all(ast.unparse(call) == f"{save}(must_create=True)" for call in saves)
+        caught = {
+            ast.unparse(handler.type)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Try)
+            for handler in node.handlers
+        }
+        assert caught == {"CreateError"}, f"{method.__name__} catches {caught}"
 
 
 @relies_on("django", "cache.SessionStore._cache")
@@ -660,6 +705,244 @@ def _():
     from django_redis.cache import omit_exception
 
     assert "raise e.__cause__" in inspect.getsource(omit_exception)
+
+
+@relies_on("pymemcache", "pymemcache.exceptions.MemcacheError")
+def _():
+    from pymemcache import exceptions
+    from pymemcache.client.base import Client
+
+    raised = [
+        obj
+        for obj in vars(exceptions).values()
+        if isinstance(obj, type) and issubclass(obj, Exception)
+    ]
+    assert raised and all(issubclass(obj, exceptions.MemcacheError) for obj in raised)
+    assert inspect.signature(Client).parameters["ignore_exc"].default is False
+    assert "ignore_exc" not in _memcached_cache("127.0.0.1:11211")._options
+
+
+# core/memcached.py: django, pymemcache
+
+
+def _memcached_cache(location, options=None):
+    """Django's PyMemcacheCache, built (it connects on first use only)."""
+    from django.core.cache.backends.memcached import PyMemcacheCache
+
+    return PyMemcacheCache(location, {"OPTIONS": options or {}})
+
+
+def _memcached_options():
+    return {"connect_timeout": 1.0, "timeout": 2.0, "no_delay": True}
+
+
+@relies_on("django", "BaseMemcachedCache._servers")
+def _():
+    assert _memcached_cache("a:1,b:2;c:3")._servers == ["a:1", "b:2", "c:3"]
+    assert _memcached_cache("[::1]:11211")._servers == ["[::1]:11211"]
+    assert _memcached_cache(["a:1"])._servers == ["a:1"]
+
+
+@relies_on("django", "BaseMemcachedCache._lib/_class")
+def _():
+    import pymemcache
+    from django.core.cache.backends.memcached import BaseMemcachedCache
+
+    cache = _memcached_cache("127.0.0.1:11211")
+    assert cache._lib is pymemcache
+    assert cache._class is pymemcache.HashClient
+    assert pymemcache.Client.__module__ == "pymemcache.client.base"
+    assert "self._class" in calls_of(tree_of(BaseMemcachedCache._cache.real_func))
+
+
+@relies_on("django", "BaseMemcachedCache._options")
+def _():
+    import pymemcache.serde
+
+    options = _memcached_cache("127.0.0.1:11211", _memcached_options())._options
+    assert options == {
+        "allow_unicode_keys": True,
+        "default_noreply": False,
+        "serde": pymemcache.serde.pickle_serde,
+        **_memcached_options(),
+    }
+
+
+copied(
+    "django",
+    "BaseMemcachedCache._cache",
+    ["django.core.cache.backends.memcached:BaseMemcachedCache._cache.real_func"],
+    "8e07a21a665259ca",
+    "SingleServerPyMemcacheCache._cache (core/memcached.py)",
+)
+
+
+@relies_on("django", "BaseMemcachedCache.close")
+def _():
+    from django.core import cache
+    from django.core.cache.backends.memcached import BaseMemcachedCache, PyMemcacheCache
+
+    assert "self._cache.disconnect_all" in calls_of(tree_of(BaseMemcachedCache.close))
+    assert "close" not in vars(PyMemcacheCache)
+    assert "signals.request_finished.connect(close_caches)" in inspect.getsource(cache)
+
+
+@relies_on("pymemcache", "Client(server, **options)")
+def _():
+    from django.core.cache.backends.memcached import BaseMemcachedCache
+    from pymemcache.client.base import Client
+
+    assert params(Client.__init__)[0] == "server"
+    assert Client("127.0.0.1:11211").server == ("127.0.0.1", 11211)
+    assert Client("[::1]:11211").server == ("::1", 11211)
+    options = _memcached_cache("127.0.0.1:11211", _memcached_options())._options
+    assert set(options) <= set(params(Client.__init__))
+    used = {
+        node.attr
+        for node in ast.walk(tree_of(BaseMemcachedCache))
+        if isinstance(node, ast.Attribute) and ast.unparse(node.value) == "self._cache"
+    }
+    missing = sorted(name for name in used if not callable(getattr(Client, name, None)))
+    assert not missing, f"Client has no {missing}"
+    assert params(Client.get) == ["key", "default"]
+    assert "failed" in inspect.getdoc(Client.set_many).split("Returns:", 1)[1]
+
+
+@relies_on("pymemcache", "Client.close()")
+def _():
+    from pymemcache.client.base import Client
+
+    assert params(Client.close) == []
+    assert "self.sock = None" in inspect.getsource(Client.close)
+    for command in (Client._fetch_cmd, Client._store_cmd, Client._misc_cmd):
+        source = inspect.getsource(command)
+        assert "if self.sock is None:" in source and "self._connect()" in source
+        assert "self.close" in calls_of(tree_of(command)), command.__name__
+
+
+# core/redis_connections.py (and chat/live.py): django-redis, channels-redis, redis
+
+
+def _sentinel_factory():
+    from django_redis.pool import SentinelConnectionFactory
+
+    return SentinelConnectionFactory(
+        {
+            "SENTINELS": [["sentinel-1", 26379]],
+            "SENTINEL_KWARGS": {"socket_timeout": 2.0, "password": "sentinel-pass"},
+            "PASSWORD": "master-pass",
+            "SOCKET_TIMEOUT": 2.0,
+            "SOCKET_CONNECT_TIMEOUT": 1.0,
+        }
+    )
+
+
+@relies_on("django-redis", "OPTIONS CONNECTION_FACTORY/SENTINELS/SENTINEL_KWARGS")
+def _():
+    from django_redis import pool
+
+    assert issubclass(pool.SentinelConnectionFactory, pool.ConnectionFactory)
+    source = ast.unparse(tree_of(pool.get_connection_factory))
+    assert "options.get('CONNECTION_FACTORY') or" in source
+    init = ast.unparse(tree_of(pool.SentinelConnectionFactory.__init__))
+    assert "options.get('SENTINELS')" in init
+    assert "sentinel_kwargs=options.get('SENTINEL_KWARGS')" in init
+
+
+@relies_on("django-redis", "SentinelConnectionFactory.__init__(options)")
+def _():
+    from redis.sentinel import Sentinel, SentinelConnectionPool
+
+    factory = _sentinel_factory()
+    assert factory.pool_cls is SentinelConnectionPool
+    sentinel = factory._sentinel
+    assert isinstance(sentinel, Sentinel)
+    assert sentinel.sentinel_kwargs == {"socket_timeout": 2.0, "password": "sentinel-pass"}
+    master = {"password": "master-pass", "socket_timeout": 2.0, "socket_connect_timeout": 1.0}
+    assert master.items() <= sentinel.connection_kwargs.items()
+    kwargs = sentinel.sentinels[0].connection_pool.connection_kwargs
+    assert (kwargs["host"], kwargs["port"]) == ("sentinel-1", 26379)
+
+
+@relies_on("django-redis", "SentinelConnectionFactory.get_connection_pool(params)")
+def _():
+    factory = _sentinel_factory()
+    pool = factory.get_connection_pool(factory.make_connection_params("redis://My-Master/3"))
+    assert pool.service_name == "my-master"
+    assert pool.is_master is True
+    assert pool.sentinel_manager is factory._sentinel
+    kwargs = pool.connection_kwargs
+    assert (kwargs["db"], kwargs["password"], kwargs["socket_timeout"]) == (3, "master-pass", 2.0)
+
+
+@relies_on("channels-redis", "channels_redis.utils.create_pool(host)")
+def _():
+    from channels_redis.utils import create_pool, decode_hosts
+    from redis.asyncio import ConnectionPool
+    from redis.asyncio.sentinel import SentinelConnectionPool
+
+    host = {
+        "master_name": "mymaster",
+        "sentinels": [["sentinel-1", 26379]],
+        "sentinel_kwargs": {"socket_timeout": 2.0},
+        "db": 2,
+        "password": "master-pass",
+        "socket_connect_timeout": 1.0,
+        "socket_timeout": 15.0,
+    }
+    assert decode_hosts([host]) == [host]
+    pool = create_pool(host)
+    assert isinstance(pool, SentinelConnectionPool)
+    assert pool.service_name == "mymaster"
+    assert pool.sentinel_manager.sentinel_kwargs == {"socket_timeout": 2.0}
+    assert pool.sentinel_manager.connection_kwargs == {}
+    kwargs = pool.connection_kwargs
+    assert {
+        k: kwargs[k] for k in ("db", "password", "socket_connect_timeout", "socket_timeout")
+    } == {
+        "db": 2,
+        "password": "master-pass",
+        "socket_connect_timeout": 1.0,
+        "socket_timeout": 15.0,
+    }
+    del host["sentinel_kwargs"]
+    assert create_pool(host).sentinel_manager.sentinel_kwargs == {}
+    plain = create_pool({"address": "redis://127.0.0.1:6379/1", "socket_timeout": 15.0})
+    assert type(plain) is ConnectionPool
+    assert (plain.connection_kwargs["db"], plain.connection_kwargs["socket_timeout"]) == (1, 15.0)
+
+
+@relies_on("redis", "Sentinel(sentinels, sentinel_kwargs)")
+def _():
+    import redis.asyncio
+    import redis.sentinel
+
+    for sentinel_class in (redis.sentinel.Sentinel, redis.asyncio.Sentinel):
+        sentinel = sentinel_class(
+            [["sentinel-1", 26379]],
+            sentinel_kwargs={"socket_timeout": 2.0, "password": "sentinel-pass"},
+            socket_connect_timeout=1.0,
+        )
+        kwargs = sentinel.sentinels[0].connection_pool.connection_kwargs
+        assert (kwargs["host"], kwargs["port"]) == ("sentinel-1", 26379)
+        assert (kwargs["socket_timeout"], kwargs["password"]) == (2.0, "sentinel-pass")
+        client = sentinel.master_for("mymaster", db=3, password=None, socket_timeout=2.0)
+        kwargs = client.connection_pool.connection_kwargs
+        assert (kwargs["db"], kwargs["password"]) == (3, None)
+        assert (kwargs["socket_timeout"], kwargs["socket_connect_timeout"]) == (2.0, 1.0)
+
+
+@relies_on("redis", "SentinelConnectionPool.sentinel_manager")
+def _():
+    import redis.asyncio
+
+    sentinel = redis.asyncio.Sentinel([["sentinel-1", 26379]])
+    client = sentinel.master_for("mymaster")
+    assert client.connection_pool.sentinel_manager is sentinel
+    assert client.auto_close_connection_pool, "the client's aclose() no longer closes its pool"
+    assert inspect.iscoroutinefunction(redis.asyncio.Sentinel.aclose)
+    plain = redis.asyncio.Redis.from_url("redis://127.0.0.1:6379")
+    assert not hasattr(plain.connection_pool, "sentinel_manager")
 
 
 # core/management/commands/runserver.py: daphne
