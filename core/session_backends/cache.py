@@ -11,6 +11,8 @@ error of the cache library that nothing above knows to answer. This store raises
 from contextlib import contextmanager
 
 from django.contrib.sessions.backends import cache
+from django.contrib.sessions.backends.base import UpdateError
+from django_redis.cache import RedisCache
 from pymemcache.exceptions import MemcacheError
 from redis.exceptions import RedisError
 
@@ -53,7 +55,17 @@ class SessionStore(cache.SessionStore):
     # create() and acreate() go through these.
     def save(self, must_create=False):
         with _reported():
-            return super().save(must_create=must_create)
+            if self.session_key is None or must_create or not isinstance(self._cache, RedisCache):
+                return super().save(must_create=must_create)
+            # Django's save asks the cache whether the session still exists (a GET) before it
+            # writes (a SET), so that a session deleted meanwhile, by a logout in another tab
+            # say, does not come back. Redis's SET ... XX does both in one round trip.
+            written = self._cache.set(
+                self.cache_key, self._get_session(), self.get_expiry_age(), xx=True
+            )
+            if not written:
+                raise UpdateError
+            return None
 
     async def asave(self, must_create=False):
         with _reported():

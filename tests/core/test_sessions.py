@@ -21,3 +21,52 @@ def test_session_persists_between_requests(client):
     response = client.get("/")
 
     assert response.context["visits"] == 2
+
+
+def store_of(client):
+    from importlib import import_module
+
+    session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+
+
+def test_saving_an_existing_session_updates_its_value_and_expiry(client, redis_client):
+    client.get("/")
+    store = store_of(client)
+    store["colour"] = "blue"
+    store.set_expiry(600)
+
+    store.save()
+
+    redis_key = cache.make_key(store.cache_key)
+    assert store_of(client)["colour"] == "blue"
+    assert 590 < redis_client.ttl(redis_key) <= 600
+
+
+def test_a_session_deleted_meanwhile_is_not_written_back(client, redis_client):
+    # A logout in another tab deletes the session while this request holds it: saving it must not
+    # bring it back (Django's rule, kept by the one-round-trip save).
+    from django.contrib.sessions.backends.base import UpdateError
+
+    client.get("/")
+    store = store_of(client)
+    store["visits"]  # loaded, as a request would have
+    redis_client.delete(cache.make_key(store.cache_key))
+    store["colour"] = "blue"
+
+    with pytest.raises(UpdateError):
+        store.save()
+
+    assert redis_client.exists(cache.make_key(store.cache_key)) == 0
+
+
+def test_a_request_after_its_session_was_deleted_starts_a_fresh_one(client, redis_client):
+    client.get("/")
+    store = store_of(client)
+    redis_client.delete(cache.make_key(store.cache_key))
+
+    response = client.get("/")
+
+    # The session was gone before this request loaded it: a fresh one is made, not the old key.
+    assert response.status_code == 200
+    assert redis_client.exists(cache.make_key(store.cache_key)) == 0
