@@ -443,6 +443,55 @@ def _():
     assert "self.protocol" in inspect.getsource(Factory.buildProtocol)
 
 
+copied(
+    "daphne",
+    "daphne WebSocketProtocol.onMessage",
+    ["daphne.ws_protocol:WebSocketProtocol.onMessage"],
+    "4274c37698b28490",
+    "WebSocketProtocol.onMessage (server/daphne.py)",
+)
+
+
+@relies_on("autobahn", "WebSocketServerFactory.setProtocolOptions(utf8validateIncoming)")
+def _():
+    from autobahn.websocket.protocol import (
+        WebSocketProtocol,
+        WebSocketServerFactory,
+        WebSocketServerProtocol,
+    )
+
+    assert "utf8validateIncoming" in params(WebSocketServerFactory.setProtocolOptions)
+    assert "utf8validateIncoming" in WebSocketServerProtocol.CONFIG_ATTRS
+    assert "self.utf8validateIncoming" in inspect.getsource(WebSocketProtocol.onFrameBegin)
+
+
+@relies_on("autobahn", "WebSocketProtocol.onMessageBegin/onMessageFrameData")
+def _():
+    from autobahn.twisted.websocket import WebSocketAdapterProtocol
+    from autobahn.websocket.protocol import WebSocketProtocol
+
+    assert params(WebSocketProtocol.onMessageBegin) == ["isBinary"]
+    assert params(WebSocketProtocol.onMessageFrameData) == ["payload"]
+    processing = inspect.getsource(WebSocketProtocol.onFrameBegin) + inspect.getsource(
+        WebSocketProtocol.onFrameData
+    )
+    assert "self._onMessageBegin(" in processing
+    assert "self._onMessageFrameData(" in processing
+    adapter = WebSocketAdapterProtocol
+    assert "self.onMessageBegin" in inspect.getsource(adapter._onMessageBegin)
+    assert "self.onMessageFrameData" in inspect.getsource(adapter._onMessageFrameData)
+
+
+@relies_on("autobahn", "WebSocketProtocol._fail_connection(code, reason)")
+def _():
+    from autobahn.websocket.protocol import WebSocketProtocol
+
+    assert params(WebSocketProtocol._fail_connection) == ["code", "reason"]
+    source = inspect.getsource(WebSocketProtocol._fail_connection)
+    assert "self.failedByMe = True" in source
+    assert "sendCloseFrame" in source
+
+
 @relies_on("autobahn", "WebSocketProtocol._dataReceived(data)")
 def _():
     from autobahn.websocket.protocol import WebSocketProtocol
@@ -642,6 +691,23 @@ def _defaults(func):
         for name, parameter in inspect.signature(func).parameters.items()
         if name != "self"
     }
+
+
+copied(
+    "django",
+    "cache.SessionStore.save",
+    ["django.contrib.sessions.backends.cache:SessionStore.save"],
+    "f408ac4223c652f8",
+    "SessionStore.save (core/session_backends/cache.py)",
+)
+
+
+@relies_on("django-redis", "RedisCache.set(..., xx=)")
+def _():
+    from django_redis.client.default import DefaultClient
+
+    assert "xx" in params(DefaultClient.set)
+    assert "xx=xx" in inspect.getsource(DefaultClient.set)
 
 
 @relies_on("django", "cache.SessionStore.save/asave/exists/aexists/delete/adelete")
