@@ -45,8 +45,8 @@ class RedisTarget:
     def sentinel_kwargs(self):
         """Connection options of the Sentinels themselves.
 
-        Given explicitly: without them channels-redis connects to the Sentinels with no timeout
-        at all, and a Sentinel host that stops answering would hang every new connection.
+        Given explicitly: without them the Sentinels get redis-py's default timeouts (seconds,
+        not ours), and a Sentinel host that stops answering would hold up every new connection.
         """
         kwargs = {
             "socket_connect_timeout": self.connect_timeout,
