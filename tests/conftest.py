@@ -91,6 +91,19 @@ def clean_login_throttle():
 
 
 @pytest.fixture
+def clean_chat_keys(redis_client):
+    """Presence, rate limits (user ids repeat after a flush) and the rooms' channel layer groups
+    of earlier tests start empty."""
+    from django.conf import settings
+
+    layer_prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    for pattern in (f"{settings.CHAT_KEY_PREFIX}:*", f"{layer_prefix}:group:chat.*"):
+        keys = list(redis_client.scan_iter(match=pattern))
+        if keys:
+            redis_client.delete(*keys)
+
+
+@pytest.fixture
 def make_user(db, default_hobbies):
     """Create a registered user (with profile) through the registration service."""
 

@@ -21,14 +21,8 @@ SAME_ORIGIN = object()
 
 
 @pytest.fixture(autouse=True)
-def clean_chat_keys(redis_client):
-    """Presence, rate limits (user ids repeat after a flush) and the rooms' channel layer groups
-    of earlier tests start empty."""
-    layer_prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
-    for pattern in (f"{settings.CHAT_KEY_PREFIX}:*", f"{layer_prefix}:group:chat.*"):
-        keys = list(redis_client.scan_iter(match=pattern))
-        if keys:
-            redis_client.delete(*keys)
+def _without_chat_keys(clean_chat_keys):
+    """Every chat test starts without earlier tests' chat keys in Redis (tests/conftest.py)."""
 
 
 @pytest.fixture(autouse=True)
