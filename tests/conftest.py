@@ -7,7 +7,7 @@ import os
 import pytest
 import redis as redis_lib
 
-from tests.support.accounts import STRONG_PASSWORD
+from tests.support.accounts import STRONG_PASSWORD, forget_login_failures
 from tests.support.servers import DaphneServer, database_url_for
 
 SERVICE_URLS = ("DATABASE_URL", "REDIS_URL")
@@ -80,14 +80,11 @@ def default_hobbies(db):
 
 @pytest.fixture
 def clean_login_throttle():
-    """The login throttle's counters live in the shared Redis: start and end without them."""
-    from django.core.cache import cache
-
-    from accounts.throttle import THROTTLE_KEY_PREFIX
-
-    cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
-    yield
-    cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
+    """The login throttle's counters live in the shared Redis: start and end without them.
+    It yields :func:`forget_login_failures`, to forget them mid-test too."""
+    forget_login_failures()
+    yield forget_login_failures
+    forget_login_failures()
 
 
 @pytest.fixture

@@ -1,14 +1,22 @@
 """Chat end to end: live daphne processes on the test database and Redis, ``websockets`` clients
 logged in through a Django session cookie."""
 
-import json
-
 import pytest
 from django.conf import settings
 from websockets.exceptions import InvalidStatus
 
 from chat.models import Message
-from tests.chat.conftest import create_user, events_until, login_cookie, next_event, ws_connect
+from chat.protocol import ErrorCode
+from tests.chat.conftest import ws_connect
+from tests.support.chatting import (
+    create_user,
+    events_until,
+    is_message,
+    is_presence,
+    login_cookie,
+    next_event,
+    say,
+)
 from tests.support.servers import DaphneServer
 from tests.support.waiting import wait_until
 
@@ -17,18 +25,6 @@ pytestmark = pytest.mark.live_server_process
 
 def user_cookie(username):
     return login_cookie(create_user(username))
-
-
-def say(connection, text):
-    connection.send(json.dumps({"type": "message", "text": text}))
-
-
-def is_message(text):
-    return lambda event: event["type"] == "message" and event["text"] == text
-
-
-def is_presence(*users):
-    return lambda event: event["type"] == "presence" and event["users"] == list(users)
 
 
 def test_two_users_chat_in_a_room(daphne_server):
@@ -174,7 +170,7 @@ def test_chat_on_the_embedded_defaults_without_redis(live_server_env):
             say(alice, f"n{number}")
         error = events_until(alice, lambda event: event["type"] == "error")[-1]
 
-    assert error["code"] == "rate_limited"
+    assert error["code"] == ErrorCode.RATE_LIMITED
 
 
 def test_a_killed_process_leaves_the_room_group_and_a_live_one_stays(live_server_env, redis_client):

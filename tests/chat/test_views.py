@@ -6,14 +6,12 @@ from django.urls import NoReverseMatch, resolve, reverse
 
 from chat import services
 from chat.converters import RoomNameConverter, is_room_name
-from tests.chat.conftest import create_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alice_client(client):
-    alice = create_user("alice")
+def alice_client(client, alice):
     client.force_login(alice)
     client.user = alice
     return client
