@@ -60,12 +60,24 @@ def live_server_env(transactional_db):
 
 
 @pytest.fixture
-def daphne_server(live_server_env):
+def start_server(live_server_env):
+    """``start_server(name, server_class=DaphneServer, **env)``: a started server process on the
+    test database and Redis, with ``env`` on top; each one is stopped by pid afterwards."""
+    started = []
+
+    def start(name, server_class=DaphneServer, **env):
+        started.append(server_class(env={**live_server_env, **env}, name=name))
+        return started[-1].start()
+
+    yield start
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def daphne_server(start_server):
     """A live daphne process on the test database and Redis, stopped by pid afterwards."""
-    server = DaphneServer(env=live_server_env)
-    server.start()
-    yield server
-    server.stop()
+    return start_server("daphne")
 
 
 @pytest.fixture

@@ -330,58 +330,35 @@ async def test_a_consumer_dying_of_an_error_leaves_its_group_and_presence(
 TOO_LONG = "x" * 2001
 
 
-@pytest.mark.parametrize(
-    ("frame", "code"),
-    [
-        pytest.param({"text_data": "{not json"}, ErrorCode.MALFORMED, id="malformed json"),
-        pytest.param({"text_data": "[1, 2]"}, ErrorCode.MALFORMED, id="not an object"),
-        pytest.param({"bytes_data": b"\x01\x02"}, ErrorCode.MALFORMED, id="binary frame"),
-        pytest.param(
-            {"text_data": json.dumps({"type": "message", "text": 5})},
-            ErrorCode.MALFORMED,
-            id="text not a string",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": "shout", "text": "hi"})},
-            ErrorCode.UNKNOWN_TYPE,
-            id="unknown type",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"text": "hi"})}, ErrorCode.UNKNOWN_TYPE, id="no type"
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": ["message"], "text": "hi"})},
-            ErrorCode.UNKNOWN_TYPE,
-            id="type not a string",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": "message", "text": ""})},
-            ErrorCode.EMPTY_TEXT,
-            id="empty text",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": "message", "text": " \n\t "})},
-            ErrorCode.EMPTY_TEXT,
-            id="blank text",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": "message"})},
-            ErrorCode.MALFORMED,
-            id="no text",
-        ),
-        pytest.param(
-            # Valid JSON and UTF-8, but the escape decodes to half a surrogate pair.
-            {"text_data": '{"type": "message", "text": "half a pair: \\ud800"}'},
-            ErrorCode.MALFORMED,
-            id="lone surrogate",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": "message", "text": TOO_LONG})},
-            ErrorCode.TEXT_TOO_LONG,
-            id="text over 2000 characters",
-        ),
-    ],
-)
+def json_frame(**fields):
+    """A text frame holding ``fields`` as a JSON object."""
+    return {"text_data": json.dumps(fields)}
+
+
+BAD_FRAMES = {
+    "malformed json": ({"text_data": "{not json"}, ErrorCode.MALFORMED),
+    "not an object": ({"text_data": "[1, 2]"}, ErrorCode.MALFORMED),
+    "binary frame": ({"bytes_data": b"\x01\x02"}, ErrorCode.MALFORMED),
+    "text not a string": (json_frame(type="message", text=5), ErrorCode.MALFORMED),
+    "unknown type": (json_frame(type="shout", text="hi"), ErrorCode.UNKNOWN_TYPE),
+    "no type": (json_frame(text="hi"), ErrorCode.UNKNOWN_TYPE),
+    "type not a string": (json_frame(type=["message"], text="hi"), ErrorCode.UNKNOWN_TYPE),
+    "empty text": (json_frame(type="message", text=""), ErrorCode.EMPTY_TEXT),
+    "blank text": (json_frame(type="message", text=" \n\t "), ErrorCode.EMPTY_TEXT),
+    "no text": (json_frame(type="message"), ErrorCode.MALFORMED),
+    # Valid JSON and UTF-8, but the escape decodes to half a surrogate pair.
+    "lone surrogate": (
+        {"text_data": '{"type": "message", "text": "half a pair: \\ud800"}'},
+        ErrorCode.MALFORMED,
+    ),
+    "text over 2000 characters": (
+        json_frame(type="message", text=TOO_LONG),
+        ErrorCode.TEXT_TOO_LONG,
+    ),
+}
+
+
+@pytest.mark.parametrize(("frame", "code"), list(BAD_FRAMES.values()), ids=list(BAD_FRAMES))
 async def test_bad_frame_gets_an_error_event_to_the_sender_only_and_the_connection_stays(
     chat_cookies, frame, code
 ):
