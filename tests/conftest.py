@@ -7,7 +7,7 @@ import os
 import pytest
 import redis as redis_lib
 
-from tests.support.accounts import STRONG_PASSWORD
+from tests.support.accounts import STRONG_PASSWORD, forget_login_failures
 from tests.support.servers import DaphneServer, database_url_for
 
 SERVICE_URLS = ("DATABASE_URL", "REDIS_URL")
@@ -60,12 +60,24 @@ def live_server_env(transactional_db):
 
 
 @pytest.fixture
-def daphne_server(live_server_env):
+def start_server(live_server_env):
+    """``start_server(name, server_class=DaphneServer, **env)``: a started server process on the
+    test database and Redis, with ``env`` on top; each one is stopped by pid afterwards."""
+    started = []
+
+    def start(name, server_class=DaphneServer, **env):
+        started.append(server_class(env={**live_server_env, **env}, name=name))
+        return started[-1].start()
+
+    yield start
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def daphne_server(start_server):
     """A live daphne process on the test database and Redis, stopped by pid afterwards."""
-    server = DaphneServer(env=live_server_env)
-    server.start()
-    yield server
-    server.stop()
+    return start_server("daphne")
 
 
 @pytest.fixture
@@ -80,14 +92,24 @@ def default_hobbies(db):
 
 @pytest.fixture
 def clean_login_throttle():
-    """The login throttle's counters live in the shared Redis: start and end without them."""
-    from django.core.cache import cache
+    """The login throttle's counters live in the shared Redis: start and end without them.
+    It yields :func:`forget_login_failures`, to forget them mid-test too."""
+    forget_login_failures()
+    yield forget_login_failures
+    forget_login_failures()
 
-    from accounts.throttle import THROTTLE_KEY_PREFIX
 
-    cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
-    yield
-    cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
+@pytest.fixture
+def clean_chat_keys(redis_client):
+    """Presence, rate limits (user ids repeat after a flush) and the rooms' channel layer groups
+    of earlier tests start empty."""
+    from django.conf import settings
+
+    layer_prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    for pattern in (f"{settings.CHAT_KEY_PREFIX}:*", f"{layer_prefix}:group:chat.*"):
+        keys = list(redis_client.scan_iter(match=pattern))
+        if keys:
+            redis_client.delete(*keys)
 
 
 @pytest.fixture

@@ -18,9 +18,7 @@ from django.test.client import encode_multipart
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from accounts import services
 from accounts.forms import LoginForm, RegisterForm
-from accounts.models import Hobby
 from tests.support.accounts import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -144,15 +142,10 @@ def assert_errors_beside_fields(response, form_codes=frozenset()):
 
 
 @pytest.fixture
-def alice_account(default_hobbies):
-    """The registered user whose account must survive: (password hash, hobby ids)."""
-    user = services.register_user(
-        username="alice",
-        password=STRONG_PASSWORD,
-        gender="2",
-        hobbies=Hobby.objects.filter(id__in=[2, 4]),
-    )
-    return user.password, [2, 4]
+def alice_account(alice):
+    """The registered user whose account must survive (tests/conftest.py's ``alice``, gender 2
+    and hobbies 2 and 4): (password hash, hobby ids)."""
+    return alice.password, [2, 4]
 
 
 def assert_alice_intact(alice_account):
@@ -274,17 +267,9 @@ def test_login_answers_any_form_data_with_errors_or_429_never_a_5xx(
 
     log_in()
     assert {"required", "invalid_login"} <= seen
-    clean_login_throttle_now()
+    # Forget the failures the property test made, as the throttle's window passing would.
+    clean_login_throttle()
     assert_alice_logs_in()
-
-
-def clean_login_throttle_now():
-    """Forget the failures the property test made, as the throttle's window passing would."""
-    from django.core.cache import cache
-
-    from accounts.throttle import THROTTLE_KEY_PREFIX
-
-    cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
 
 
 CONTENT_TYPES = st.one_of(

@@ -4,7 +4,6 @@ import asyncio
 import json
 import os
 import sys
-import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -13,7 +12,7 @@ from django.conf import settings
 from websockets.sync import client as ws_client
 
 from chat import live
-from tests.support.chatting import create_user, login_cookie
+from tests.support.chatting import login_cookie
 from tests.support.servers import DaphneServer, database_url_for
 
 ORIGIN = "http://127.0.0.1"
@@ -21,14 +20,8 @@ SAME_ORIGIN = object()
 
 
 @pytest.fixture(autouse=True)
-def clean_chat_keys(redis_client):
-    """Presence, rate limits (user ids repeat after a flush) and the rooms' channel layer groups
-    of earlier tests start empty."""
-    layer_prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
-    for pattern in (f"{settings.CHAT_KEY_PREFIX}:*", f"{layer_prefix}:group:chat.*"):
-        keys = list(redis_client.scan_iter(match=pattern))
-        if keys:
-            redis_client.delete(*keys)
+def _without_chat_keys(clean_chat_keys):
+    """Every chat test starts without earlier tests' chat keys in Redis (tests/conftest.py)."""
 
 
 @pytest.fixture(autouse=True)
@@ -52,14 +45,15 @@ async def close_live_client():
 
 
 @pytest.fixture
-def make_user(transactional_db):
-    """``make_user(name)`` -> ``(user, cookie)``; usable from async tests."""
+def chat_cookies(make_user):
+    """``await chat_cookies("alice", "bob")`` -> their session cookies: new users of
+    tests/conftest.py's ``make_user``, logged in (sessions in the test Redis); for async tests."""
 
-    def make(username):
-        user = create_user(username)
-        return user, login_cookie(user)
+    @sync_to_async
+    def log_in(*usernames):
+        return [login_cookie(make_user(username)) for username in usernames]
 
-    return sync_to_async(make)
+    return log_in
 
 
 async def receive_event(communicator, timeout=5):
@@ -149,23 +143,3 @@ def ws_connect(server, path, cookie=None, origin=SAME_ORIGIN, **kwargs):
         open_timeout=10,
         **kwargs,
     )
-
-
-def next_event(connection, timeout=5):
-    return json.loads(connection.recv(timeout=timeout))
-
-
-def events_until(connection, predicate, timeout=10):
-    """Events from a ``websockets`` connection up to and including the first that matches."""
-    deadline = time.monotonic() + timeout
-    events = []
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(f"no matching event within {timeout}s; got {events}")
-        try:
-            events.append(next_event(connection, timeout=remaining))
-        except TimeoutError:
-            continue
-        if predicate(events[-1]):
-            return events

@@ -1,14 +1,24 @@
 """Chat end to end: live daphne processes on the test database and Redis, ``websockets`` clients
 logged in through a Django session cookie."""
 
-import json
+import contextlib
 
 import pytest
 from django.conf import settings
 from websockets.exceptions import InvalidStatus
 
 from chat.models import Message
-from tests.chat.conftest import create_user, events_until, login_cookie, next_event, ws_connect
+from chat.protocol import ErrorCode
+from tests.chat.conftest import ws_connect
+from tests.support.chatting import (
+    create_user,
+    events_until,
+    is_message,
+    is_presence,
+    login_cookie,
+    next_event,
+    say,
+)
 from tests.support.servers import DaphneServer
 from tests.support.waiting import wait_until
 
@@ -19,28 +29,22 @@ def user_cookie(username):
     return login_cookie(create_user(username))
 
 
-def say(connection, text):
-    connection.send(json.dumps({"type": "message", "text": text}))
-
-
-def is_message(text):
-    return lambda event: event["type"] == "message" and event["text"] == text
-
-
-def is_presence(*users):
-    return lambda event: event["type"] == "presence" and event["users"] == list(users)
-
-
-def test_two_users_chat_in_a_room(daphne_server):
+@contextlib.contextmanager
+def alice_and_bob_in(room, alice_server, bob_server):
+    """alice connected to ``room`` through ``alice_server`` and bob through ``bob_server``, both
+    past the presence event that lists them both."""
     alice_cookie, bob_cookie = user_cookie("alice"), user_cookie("bob")
-
     with (
-        ws_connect(daphne_server, "/ws/chat/e2e/", alice_cookie) as alice,
-        ws_connect(daphne_server, "/ws/chat/e2e/", bob_cookie) as bob,
+        ws_connect(alice_server, f"/ws/chat/{room}/", alice_cookie) as alice,
+        ws_connect(bob_server, f"/ws/chat/{room}/", bob_cookie) as bob,
     ):
         events_until(alice, is_presence("alice", "bob"))
         events_until(bob, is_presence("alice", "bob"))
+        yield alice, bob
 
+
+def test_two_users_chat_in_a_room(daphne_server):
+    with alice_and_bob_in("e2e", daphne_server, daphne_server) as (alice, bob):
         say(alice, "hello bob")
         at_bob = events_until(bob, is_message("hello bob"))[-1]
         at_alice = events_until(alice, is_message("hello bob"))[-1]
@@ -55,18 +59,12 @@ def test_two_users_chat_in_a_room(daphne_server):
 
 
 def test_message_through_one_process_reaches_a_client_of_another(live_server_env):
-    alice_cookie, bob_cookie = user_cookie("alice"), user_cookie("bob")
-
     with (
         DaphneServer(env=live_server_env, name="daphne-a") as server_a,
         DaphneServer(env=live_server_env, name="daphne-b") as server_b,
-        ws_connect(server_a, "/ws/chat/shared/", alice_cookie) as alice,
-        ws_connect(server_b, "/ws/chat/shared/", bob_cookie) as bob,
-    ):
         # Presence is shared too: each sees the other, served by the other process.
-        events_until(alice, is_presence("alice", "bob"))
-        events_until(bob, is_presence("alice", "bob"))
-
+        alice_and_bob_in("shared", server_a, server_b) as (alice, bob),
+    ):
         say(alice, "across processes")
         at_bob = events_until(bob, is_message("across processes"))[-1]
         say(bob, "and back")
@@ -174,7 +172,7 @@ def test_chat_on_the_embedded_defaults_without_redis(live_server_env):
             say(alice, f"n{number}")
         error = events_until(alice, lambda event: event["type"] == "error")[-1]
 
-    assert error["code"] == "rate_limited"
+    assert error["code"] == ErrorCode.RATE_LIMITED
 
 
 def test_a_killed_process_leaves_the_room_group_and_a_live_one_stays(live_server_env, redis_client):

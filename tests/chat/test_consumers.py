@@ -18,6 +18,7 @@ from chat.models import Message
 from chat.protocol import ErrorCode
 from project.asgi import application
 from tests.chat.conftest import ORIGIN, receive_event, receive_until
+from tests.support.chatting import is_presence, login_cookie
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -42,10 +43,6 @@ async def join(path, cookie):
     event = await receive_event(client)
     assert event["type"] == "history"
     return client
-
-
-def is_presence(*users):
-    return lambda event: event["type"] == "presence" and event["users"] == list(users)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -93,8 +90,8 @@ async def test_anonymous_user_is_refused_before_the_handshake_completes():
     await client.disconnect()
 
 
-async def test_logged_in_user_from_another_origin_is_refused(make_user):
-    _, cookie = await make_user("alice")
+async def test_logged_in_user_from_another_origin_is_refused(chat_cookies):
+    [cookie] = await chat_cookies("alice")
     client = communicator("/ws/chat/lobby/", cookie, origin="http://evil.example")
 
     connected, _ = await client.connect()
@@ -103,8 +100,8 @@ async def test_logged_in_user_from_another_origin_is_refused(make_user):
     await client.disconnect()
 
 
-async def test_connection_without_origin_is_refused(make_user):
-    _, cookie = await make_user("alice")
+async def test_connection_without_origin_is_refused(chat_cookies):
+    [cookie] = await chat_cookies("alice")
     client = communicator("/ws/chat/lobby/", cookie, origin=None)
 
     connected, _ = await client.connect()
@@ -118,8 +115,8 @@ async def test_connection_without_origin_is_refused(make_user):
 # ------------------------------------------------------------------------------------------------
 
 
-async def test_history_holds_the_last_50_messages_oldest_first(make_user):
-    alice, cookie = await make_user("alice")
+async def test_history_holds_the_last_50_messages_oldest_first(alice):
+    cookie = await sync_to_async(login_cookie)(alice)
 
     @sync_to_async
     def post_many():
@@ -144,10 +141,8 @@ async def test_history_holds_the_last_50_messages_oldest_first(make_user):
     await client.disconnect()
 
 
-async def test_message_reaches_everyone_in_the_room_sender_included_and_is_stored(make_user):
-    _, alice_cookie = await make_user("alice")
-    _, bob_cookie = await make_user("bob")
-    _, carol_cookie = await make_user("carol")
+async def test_message_reaches_everyone_in_the_room_sender_included_and_is_stored(chat_cookies):
+    alice_cookie, bob_cookie, carol_cookie = await chat_cookies("alice", "bob", "carol")
     alice = await join("/ws/chat/room-1/", alice_cookie)
     bob = await join("/ws/chat/room-1/", bob_cookie)
     carol_elsewhere = await join("/ws/chat/room-2/", carol_cookie)
@@ -175,9 +170,8 @@ async def drain(client):
     return events
 
 
-async def test_presence_lists_users_as_they_join_and_leave(make_user):
-    _, alice_cookie = await make_user("alice")
-    _, bob_cookie = await make_user("bob")
+async def test_presence_lists_users_as_they_join_and_leave(chat_cookies):
+    alice_cookie, bob_cookie = await chat_cookies("alice", "bob")
     alice = await join("/ws/chat/presence/", alice_cookie)
     await receive_until(alice, is_presence("alice"))
 
@@ -190,9 +184,8 @@ async def test_presence_lists_users_as_they_join_and_leave(make_user):
     await alice.disconnect()
 
 
-async def test_two_tabs_of_one_user_count_once_until_both_leave(make_user):
-    _, alice_cookie = await make_user("alice")
-    _, bob_cookie = await make_user("bob")
+async def test_two_tabs_of_one_user_count_once_until_both_leave(chat_cookies):
+    alice_cookie, bob_cookie = await chat_cookies("alice", "bob")
     bob = await join("/ws/chat/tabs/", bob_cookie)
     first_tab = await join("/ws/chat/tabs/", alice_cookie)
     second_tab = await join("/ws/chat/tabs/", alice_cookie)
@@ -208,13 +201,12 @@ async def test_two_tabs_of_one_user_count_once_until_both_leave(make_user):
 
 
 async def test_a_consumer_killed_without_disconnecting_stops_renewing_its_presence(
-    make_user, settings
+    chat_cookies, settings
 ):
     """daphne cancels an application instance that outlives its connection; its presence must
     then expire like that of a killed process."""
     settings.CHAT_PRESENCE_TTL = 0.6
-    _, alice_cookie = await make_user("alice")
-    _, bob_cookie = await make_user("bob")
+    alice_cookie, bob_cookie = await chat_cookies("alice", "bob")
     alice = await join("/ws/chat/cancelled/", alice_cookie)
     bob = await join("/ws/chat/cancelled/", bob_cookie)
     await receive_until(bob, is_presence("alice", "bob"))
@@ -252,11 +244,10 @@ def with_receive_ignoring_cancels(app, release, cancels_ignored):
 
 
 async def test_a_cancelled_consumer_stops_renewing_its_presence_before_it_has_ended(
-    make_user, settings
+    chat_cookies, settings
 ):
     settings.CHAT_PRESENCE_TTL = 0.6
-    _, alice_cookie = await make_user("alice")
-    _, bob_cookie = await make_user("bob")
+    alice_cookie, bob_cookie = await chat_cookies("alice", "bob")
     release = asyncio.Event()
     alice = communicator(
         "/ws/chat/held-up/",
@@ -280,8 +271,8 @@ async def test_a_cancelled_consumer_stops_renewing_its_presence_before_it_has_en
     await bob.disconnect()
 
 
-async def test_a_cancelled_consumer_ends_even_when_a_receive_loses_the_first_cancel(make_user):
-    _, alice_cookie = await make_user("alice")
+async def test_a_cancelled_consumer_ends_even_when_a_receive_loses_the_first_cancel(chat_cookies):
+    [alice_cookie] = await chat_cookies("alice")
     never_released = asyncio.Event()
     alice = communicator(
         "/ws/chat/lost-cancel/",
@@ -308,12 +299,13 @@ class PresenceFailingConsumer(ChatConsumer):
         await super().send_event(event)
 
 
-async def test_a_consumer_dying_of_an_error_leaves_its_group_and_presence(make_user, redis_client):
+async def test_a_consumer_dying_of_an_error_leaves_its_group_and_presence(
+    chat_cookies, redis_client
+):
     failing_app = AuthMiddlewareStack(
         URLRouter([path("ws/chat/<room:room_name>/", PresenceFailingConsumer.as_asgi())])
     )
-    _, alice_cookie = await make_user("alice")
-    _, bob_cookie = await make_user("bob")
+    alice_cookie, bob_cookie = await chat_cookies("alice", "bob")
     bob = await join("/ws/chat/dying/", bob_cookie)
     await receive_until(bob, is_presence("bob"))
     alice = WebsocketCommunicator(
@@ -338,63 +330,39 @@ async def test_a_consumer_dying_of_an_error_leaves_its_group_and_presence(make_u
 TOO_LONG = "x" * 2001
 
 
-@pytest.mark.parametrize(
-    ("frame", "code"),
-    [
-        pytest.param({"text_data": "{not json"}, ErrorCode.MALFORMED, id="malformed json"),
-        pytest.param({"text_data": "[1, 2]"}, ErrorCode.MALFORMED, id="not an object"),
-        pytest.param({"bytes_data": b"\x01\x02"}, ErrorCode.MALFORMED, id="binary frame"),
-        pytest.param(
-            {"text_data": json.dumps({"type": "message", "text": 5})},
-            ErrorCode.MALFORMED,
-            id="text not a string",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": "shout", "text": "hi"})},
-            ErrorCode.UNKNOWN_TYPE,
-            id="unknown type",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"text": "hi"})}, ErrorCode.UNKNOWN_TYPE, id="no type"
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": ["message"], "text": "hi"})},
-            ErrorCode.UNKNOWN_TYPE,
-            id="type not a string",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": "message", "text": ""})},
-            ErrorCode.EMPTY_TEXT,
-            id="empty text",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": "message", "text": " \n\t "})},
-            ErrorCode.EMPTY_TEXT,
-            id="blank text",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": "message"})},
-            ErrorCode.MALFORMED,
-            id="no text",
-        ),
-        pytest.param(
-            # Valid JSON and UTF-8, but the escape decodes to half a surrogate pair.
-            {"text_data": '{"type": "message", "text": "half a pair: \\ud800"}'},
-            ErrorCode.MALFORMED,
-            id="lone surrogate",
-        ),
-        pytest.param(
-            {"text_data": json.dumps({"type": "message", "text": TOO_LONG})},
-            ErrorCode.TEXT_TOO_LONG,
-            id="text over 2000 characters",
-        ),
-    ],
-)
+def json_frame(**fields):
+    """A text frame holding ``fields`` as a JSON object."""
+    return {"text_data": json.dumps(fields)}
+
+
+BAD_FRAMES = {
+    "malformed json": ({"text_data": "{not json"}, ErrorCode.MALFORMED),
+    "not an object": ({"text_data": "[1, 2]"}, ErrorCode.MALFORMED),
+    "binary frame": ({"bytes_data": b"\x01\x02"}, ErrorCode.MALFORMED),
+    "text not a string": (json_frame(type="message", text=5), ErrorCode.MALFORMED),
+    "unknown type": (json_frame(type="shout", text="hi"), ErrorCode.UNKNOWN_TYPE),
+    "no type": (json_frame(text="hi"), ErrorCode.UNKNOWN_TYPE),
+    "type not a string": (json_frame(type=["message"], text="hi"), ErrorCode.UNKNOWN_TYPE),
+    "empty text": (json_frame(type="message", text=""), ErrorCode.EMPTY_TEXT),
+    "blank text": (json_frame(type="message", text=" \n\t "), ErrorCode.EMPTY_TEXT),
+    "no text": (json_frame(type="message"), ErrorCode.MALFORMED),
+    # Valid JSON and UTF-8, but the escape decodes to half a surrogate pair.
+    "lone surrogate": (
+        {"text_data": '{"type": "message", "text": "half a pair: \\ud800"}'},
+        ErrorCode.MALFORMED,
+    ),
+    "text over 2000 characters": (
+        json_frame(type="message", text=TOO_LONG),
+        ErrorCode.TEXT_TOO_LONG,
+    ),
+}
+
+
+@pytest.mark.parametrize(("frame", "code"), list(BAD_FRAMES.values()), ids=list(BAD_FRAMES))
 async def test_bad_frame_gets_an_error_event_to_the_sender_only_and_the_connection_stays(
-    make_user, frame, code
+    chat_cookies, frame, code
 ):
-    _, alice_cookie = await make_user("alice")
-    _, bob_cookie = await make_user("bob")
+    alice_cookie, bob_cookie = await chat_cookies("alice", "bob")
     alice = await join("/ws/chat/errors/", alice_cookie)
     bob = await join("/ws/chat/errors/", bob_cookie)
     await receive_until(alice, is_presence("alice", "bob"))
@@ -414,8 +382,8 @@ async def test_bad_frame_gets_an_error_event_to_the_sender_only_and_the_connecti
         await client.disconnect()
 
 
-async def test_exactly_2000_characters_are_accepted(make_user):
-    _, cookie = await make_user("alice")
+async def test_exactly_2000_characters_are_accepted(chat_cookies):
+    [cookie] = await chat_cookies("alice")
     alice = await join("/ws/chat/long/", cookie)
 
     await alice.send_to(text_data=json.dumps({"type": "message", "text": "é" * 2000}))
@@ -425,9 +393,8 @@ async def test_exactly_2000_characters_are_accepted(make_user):
     await alice.disconnect()
 
 
-async def test_more_than_20_messages_in_10_seconds_are_refused_to_the_sender_only(make_user):
-    _, alice_cookie = await make_user("alice")
-    _, bob_cookie = await make_user("bob")
+async def test_more_than_20_messages_in_10_seconds_are_refused_to_the_sender_only(chat_cookies):
+    alice_cookie, bob_cookie = await chat_cookies("alice", "bob")
     alice = await join("/ws/chat/flood/", alice_cookie)
     bob = await join("/ws/chat/flood/", bob_cookie)
 
@@ -449,8 +416,8 @@ async def test_more_than_20_messages_in_10_seconds_are_refused_to_the_sender_onl
         await client.disconnect()
 
 
-async def test_history_after_reconnect_holds_what_was_said(make_user):
-    _, cookie = await make_user("alice")
+async def test_history_after_reconnect_holds_what_was_said(chat_cookies):
+    [cookie] = await chat_cookies("alice")
     alice = await join("/ws/chat/again/", cookie)
     await alice.send_to(text_data=json.dumps({"type": "message", "text": "remember me"}))
     sent = (await receive_until(alice, lambda event: event["type"] == "message"))[-1]
@@ -465,10 +432,7 @@ async def test_history_after_reconnect_holds_what_was_said(make_user):
     await again.disconnect()
 
 
-def test_selectors_list_rooms_with_messages_most_recent_first(transactional_db):
-    from tests.chat.conftest import create_user
-
-    alice = create_user("alice")
+def test_selectors_list_rooms_with_messages_most_recent_first(alice):
     services.post_message(user=alice, room="older", text="one")
     services.post_message(user=alice, room="newer", text="two")
     services.post_message(user=alice, room="newer", text="three")
@@ -478,9 +442,9 @@ def test_selectors_list_rooms_with_messages_most_recent_first(transactional_db):
     assert [(room["room"], room["messages"]) for room in rooms] == [("newer", 2), ("older", 1)]
 
 
-async def test_rate_limit_follows_the_settings(make_user, settings):
+async def test_rate_limit_follows_the_settings(chat_cookies, settings):
     settings.CHAT_MESSAGES_PER_WINDOW = 3
-    _, cookie = await make_user("alice")
+    [cookie] = await chat_cookies("alice")
     alice = await join("/ws/chat/limited/", cookie)
 
     for number in range(4):

@@ -6,14 +6,12 @@ from django.urls import NoReverseMatch, resolve, reverse
 
 from chat import services
 from chat.converters import RoomNameConverter, is_room_name
-from tests.chat.conftest import create_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alice_client(client):
-    alice = create_user("alice")
+def alice_client(client, alice):
     client.force_login(alice)
     client.user = alice
     return client
@@ -69,14 +67,29 @@ def test_lobby_page_connects_to_the_lobby(alice_client):
     assert 'data-ws-path="/ws/chat/lobby/"' in response.content.decode()
 
 
-def test_room_page_connects_to_its_room_and_loads_the_script(alice_client):
-    response = alice_client.get("/chat/general/")
+@pytest.mark.parametrize(
+    ("visitor", "path", "ws_path", "scripts"),
+    [
+        pytest.param(
+            "alice_client",
+            "/chat/general/",
+            "/ws/chat/general/",
+            ["js/chat.js", "js/reconnecting-socket.js"],
+            id="room page, logged in",
+        ),
+        pytest.param("client", "/echo/", "/ws/echo/", ["js/echo.js"], id="echo page, anonymous"),
+    ],
+)
+def test_page_connects_to_its_websocket_and_loads_its_scripts(
+    request, visitor, path, ws_path, scripts
+):
+    response = request.getfixturevalue(visitor).get(path)
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'data-ws-path="/ws/chat/general/"' in html
-    assert "js/chat.js" in html
-    assert "js/reconnecting-socket.js" in html
+    assert f'data-ws-path="{ws_path}"' in html
+    for script in scripts:
+        assert script in html
 
 
 @pytest.mark.parametrize("path", ["/chat/has%20space/", f"/chat/{'x' * 65}/", "/chat/a.b/"])
@@ -116,15 +129,6 @@ def test_room_page_lists_rooms_with_messages_escaped_and_linked(alice_client):
     assert 'href="/chat/busy/"' in html
     assert 'href="/chat/quiet/"' in html
     assert "<script>alert(1)</script>" not in html
-
-
-def test_echo_page_is_public_and_connects_to_the_echo(client):
-    response = client.get("/echo/")
-
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert 'data-ws-path="/ws/echo/"' in html
-    assert "js/echo.js" in html
 
 
 def test_navigation_links_to_echo_and_chat(client):

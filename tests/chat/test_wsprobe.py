@@ -15,7 +15,7 @@ import pytest
 
 from rfc6455.client import ClosedWithError, ConnectFailed, HandshakeRefused, MalformedServerFrame
 from rfc6455.frames import HANDSHAKE_GUID
-from tests.chat.conftest import create_user, login_cookie
+from tests.support.chatting import create_user, login_cookie
 from tests.support.servers import PROJECT_DIR
 from tests.support.waiting import free_port
 

@@ -1,6 +1,5 @@
 """Fixtures of the deployment tests: the static files, a certificate, and the running cluster."""
 
-import importlib
 import os
 import secrets
 import shutil
@@ -9,9 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
-from accounts.throttle import THROTTLE_KEY_PREFIX
 from tests.deploy.cluster import (
     ENV_EXAMPLE,
     MANAGE,
@@ -87,25 +84,7 @@ def static_root(deploy_dir):
 
 
 @pytest.fixture
-def default_hobbies(transactional_db):
-    """The hobbies the registration form offers (a data migration's rows; transactional tests
-    before this one may have flushed them)."""
-    migration = importlib.import_module("accounts.migrations.0002_default_hobbies")
-    from django.apps import apps
-
-    migration.create_default_hobbies(apps, None)
-
-
-@pytest.fixture
-def clean_throttle():
-    """The login throttle's counters live in the shared Redis: start and end without them."""
-    cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
-    yield
-    cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
-
-
-@pytest.fixture
-def cluster(live_server_env, default_hobbies, clean_throttle, static_root, certificate):
+def cluster(live_server_env, default_hobbies, clean_login_throttle, static_root, certificate):
     """Two daphne processes behind nginx on the test database and Redis, stopped by pid."""
     workdir = Path(tempfile.mkdtemp(prefix="chat-nginx-"))
     workdir.chmod(0o755)

@@ -5,9 +5,7 @@ from ``X-Served-By`` (SERVED_BY_HEADER), on responses and on WebSocket handshake
 """
 
 import contextlib
-import json
 import re
-import time
 
 import httpx
 import pytest
@@ -20,11 +18,12 @@ from websockets.sync.client import connect
 from accounts.throttle import address_throttle_key, username_throttle_key
 from chat.models import Message
 from tests.deploy.cluster import SERVED_BY
+from tests.support.accounts import STRONG_PASSWORD
+from tests.support.chatting import events_until, is_message, is_presence, say
 from tests.support.waiting import port_accepts
 
 pytestmark = pytest.mark.live_server_process
 
-PASSWORD = "kite-Orbit-42"
 WRONG_PASSWORD = "not-it-123"
 # Requests in a row through nginx: round-robin spreads them over both processes.
 REQUESTS = 6
@@ -82,8 +81,8 @@ class Browser:
             "/accounts/register/",
             {
                 "username": username,
-                "password": PASSWORD,
-                "repassword": PASSWORD,
+                "password": STRONG_PASSWORD,
+                "repassword": STRONG_PASSWORD,
                 "gender": "1",
                 "hobby": hobbies,
             },
@@ -92,7 +91,7 @@ class Browser:
         assert response.status_code == 302, response.text
         return response
 
-    def login(self, username, password=PASSWORD):
+    def login(self, username, password=STRONG_PASSWORD):
         _, token = self.form("/accounts/login/")
         return self.post("/accounts/login/", {"username": username, "password": password}, token)
 
@@ -125,27 +124,10 @@ def browser(cluster):
 
 
 def logged_in_browser(browser, username):
-    get_user_model().objects.create_user(username, password=PASSWORD)
+    get_user_model().objects.create_user(username, password=STRONG_PASSWORD)
     visitor = browser()
     assert visitor.login(username).status_code == 302
     return visitor
-
-
-def receive_until(ws, predicate, timeout=10):
-    """Chat events up to and including the first for which ``predicate`` holds."""
-    events = []
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        try:
-            if remaining <= 0:
-                raise TimeoutError
-            event = json.loads(ws.recv(timeout=remaining))
-        except TimeoutError:
-            raise AssertionError(f"no matching event within {timeout}s; got {events}") from None
-        events.append(event)
-        if predicate(event):
-            return events
 
 
 def join(visitor, room, avoid=None, attempts=6):
@@ -159,22 +141,10 @@ def join(visitor, room, avoid=None, attempts=6):
         ws = visitor.websocket(f"/ws/chat/{room}/")
         process = ws.response.headers[SERVED_BY]
         if process != avoid:
-            history = receive_until(ws, lambda event: event["type"] == "history")[-1]
+            history = events_until(ws, lambda event: event["type"] == "history")[-1]
             return ws, process, history
         ws.close()
     raise AssertionError(f"{attempts} handshakes through nginx all reached {avoid}")
-
-
-def is_message(text):
-    return lambda event: event["type"] == "message" and event["text"] == text
-
-
-def is_presence(*users):
-    return lambda event: event["type"] == "presence" and event["users"] == list(users)
-
-
-def say(ws, text):
-    ws.send(json.dumps({"type": "message", "text": text}))
 
 
 def two_in_a_room(browser, room):
@@ -184,8 +154,8 @@ def two_in_a_room(browser, room):
     alice_ws, alice_process, _ = join(alice, room)
     bob_ws, bob_process, _ = join(bob, room, avoid=alice_process)
     # Presence crosses processes through the channel layer: alice hears bob arrive.
-    receive_until(alice_ws, is_presence("alice", "bob"))
-    receive_until(bob_ws, is_presence("alice", "bob"))
+    events_until(alice_ws, is_presence("alice", "bob"))
+    events_until(bob_ws, is_presence("alice", "bob"))
     return (alice, alice_ws, alice_process), (bob, bob_ws, bob_process)
 
 
@@ -249,7 +219,7 @@ def test_registered_user_logs_in_and_stays_logged_in_on_both_processes(cluster, 
 
 
 def test_login_throttle_counts_failures_made_on_both_processes(cluster, browser):
-    get_user_model().objects.create_user("bob", password=PASSWORD)
+    get_user_model().objects.create_user("bob", password=STRONG_PASSWORD)
     limit = int(cluster.env["LOGIN_THROTTLE_PER_USERNAME"])
     visitor = browser()
     _, token = visitor.form("/accounts/login/")
@@ -263,7 +233,7 @@ def test_login_throttle_counts_failures_made_on_both_processes(cluster, browser)
         for _ in range(limit)
     ]
     refused = [
-        visitor.post("/accounts/login/", {"username": "bob", "password": PASSWORD}, token)
+        visitor.post("/accounts/login/", {"username": "bob", "password": STRONG_PASSWORD}, token)
         for _ in range(REQUESTS)
     ]
 
@@ -291,9 +261,9 @@ def test_chat_clients_on_different_processes_talk_in_one_room(cluster, browser):
     (_, alice_ws, alice_process), (_, bob_ws, bob_process) = two_in_a_room(browser, "scale")
 
     say(alice_ws, "hello from alice")
-    heard_by_bob = receive_until(bob_ws, is_message("hello from alice"))[-1]
+    heard_by_bob = events_until(bob_ws, is_message("hello from alice"))[-1]
     say(bob_ws, "hello from bob")
-    heard_by_alice = receive_until(alice_ws, is_message("hello from bob"))[-1]
+    heard_by_alice = events_until(alice_ws, is_message("hello from bob"))[-1]
 
     assert alice_process != bob_process
     assert heard_by_bob["user"] == "alice"
@@ -309,15 +279,15 @@ def test_chat_clients_on_different_processes_talk_in_one_room(cluster, browser):
 def test_losing_a_process_loses_no_session_message_or_user(cluster, browser):
     (alice, alice_ws, survivor), (bob, bob_ws, bob_process) = two_in_a_room(browser, "crash")
     say(alice_ws, "before 1")
-    receive_until(bob_ws, is_message("before 1"))
+    events_until(bob_ws, is_message("before 1"))
     say(bob_ws, "before 2")
-    receive_until(alice_ws, is_message("before 2"))
+    events_until(alice_ws, is_message("before 2"))
 
     # bob's process dies as in a crash (SIGKILL): no chance to tidy anything up.
     lost = cluster.daphne_serving(bob_process)
     lost.kill()
     with pytest.raises(ConnectionClosed):
-        receive_until(bob_ws, lambda event: False)
+        events_until(bob_ws, lambda event: False)
     assert not port_accepts(lost.port)
 
     # New requests, through nginx to the survivor only: both users are still logged in.
@@ -329,7 +299,7 @@ def test_losing_a_process_loses_no_session_message_or_user(cluster, browser):
     # A new WebSocket: bob is back in the room, with its history.
     bob_ws, bob_now, history = join(bob, "crash")
     say(bob_ws, "after")
-    heard_by_alice = receive_until(alice_ws, is_message("after"))[-1]
+    heard_by_alice = events_until(alice_ws, is_message("after"))[-1]
     # A new user registers, and logs in from another browser.
     browser().register("carol")
     carol = browser()

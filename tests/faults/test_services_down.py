@@ -13,8 +13,6 @@ from django.contrib.auth import get_user_model
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 
 from tests.support.accounts import STRONG_PASSWORD
-from tests.support.servers import DaphneServer, production_env
-from tests.support.services import MariaDBInstance, RedisInstance
 from tests.support.visitor import Visitor
 from tests.support.waiting import wait_until
 
@@ -28,18 +26,24 @@ def assert_readable_503(response, service):
     assert "Traceback" not in response.text
 
 
-@pytest.fixture
-def redis_instance(tmp_path):
-    instance = RedisInstance(tmp_path / "redis").start()
-    yield instance
-    instance.stop()
+def assert_health_blames(server, failing, working):
+    """/healthz answers 503 within 3 s, its ``failing`` check an error and ``working`` ok."""
+    started = time.monotonic()
+    health = httpx.get(f"{server.url}/healthz", timeout=10)
+    health_seconds = time.monotonic() - started
+
+    assert health.status_code == 503
+    assert health.json()[failing].startswith("error: ")
+    assert health.json()[working] == "ok"
+    assert health_seconds < 3
 
 
-@pytest.fixture
-def server_on_own_redis(live_server_env, redis_instance):
-    env = production_env(**{**live_server_env, "REDIS_URL": redis_instance.url})
-    with DaphneServer(env=env, name="daphne-own-redis") as server:
-        yield server
+def wait_for_200(server, path, timeout, message):
+    wait_until(
+        lambda: httpx.get(f"{server.url}{path}", timeout=10).status_code == 200,
+        timeout=timeout,
+        message=message,
+    )
 
 
 def test_redis_stopped_gives_503_pages_and_recovers_without_restart(
@@ -53,44 +57,20 @@ def test_redis_stopped_gives_503_pages_and_recovers_without_restart(
         redis_instance.stop()
         returning_visitor = visitor.get("/")
         new_visitor = httpx.get(f"{server.url}/", timeout=10)
-        started = time.monotonic()
-        health = httpx.get(f"{server.url}/healthz", timeout=10)
-        health_seconds = time.monotonic() - started
 
+        assert_health_blames(server, failing="cache", working="database")
         assert_readable_503(returning_visitor, "session store")
         assert_readable_503(new_visitor, "session store")
-        assert health.status_code == 503
-        assert health.json()["cache"].startswith("error: ")
-        assert health.json()["database"] == "ok"
-        assert health_seconds < 3
 
         redis_instance.start()
-        wait_until(
-            lambda: httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200,
-            timeout=20,
-            message="healthz back to 200 after Redis returned",
-        )
+        wait_for_200(server, "/healthz", 20, "healthz back to 200 after Redis returned")
         assert visitor.get("/").status_code == 200
     assert "Traceback" not in server.log()
 
 
-@pytest.fixture(scope="module")
-def mariadb_instance(tmp_path_factory):
-    instance = MariaDBInstance(tmp_path_factory.mktemp("mariadb"))
-    instance.install()
-    instance.start()
-    instance.create_database("faults")
-    yield instance
-    instance.stop()
-
-
 @pytest.fixture
-def server_on_own_mariadb(live_server_env, mariadb_instance):
-    env = production_env(**{**live_server_env, "DATABASE_URL": mariadb_instance.url("faults")})
-    server = DaphneServer(env=env, name="daphne-own-mariadb")
-    server.migrate()
-    with server:
-        yield server
+def server_on_own_mariadb(start_on_own_mariadb):
+    return start_on_own_mariadb("faults")
 
 
 def test_mariadb_stopped_gives_503_pages_and_recovers_without_restart(
@@ -101,22 +81,12 @@ def test_mariadb_stopped_gives_503_pages_and_recovers_without_restart(
 
     mariadb_instance.stop()
     page = httpx.get(f"{server.url}/stats/", timeout=10)
-    started = time.monotonic()
-    health = httpx.get(f"{server.url}/healthz", timeout=10)
-    health_seconds = time.monotonic() - started
 
+    assert_health_blames(server, failing="database", working="cache")
     assert_readable_503(page, "database")
-    assert health.status_code == 503
-    assert health.json()["database"].startswith("error: ")
-    assert health.json()["cache"] == "ok"
-    assert health_seconds < 3
 
     mariadb_instance.start()
-    wait_until(
-        lambda: httpx.get(f"{server.url}/stats/", timeout=10).status_code == 200,
-        timeout=30,
-        message="the database page back to 200 after MariaDB returned",
-    )
+    wait_for_200(server, "/stats/", 30, "the database page back to 200 after MariaDB returned")
     assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
     assert "Traceback" not in server.log()
 

@@ -9,7 +9,6 @@ from django.test import override_settings
 from django.urls import reverse
 
 from core.checks import DUPLICATE_URL_NAME, find_duplicate_url_names
-from tests.support.servers import DaphneServer
 
 pytestmark = pytest.mark.django_db
 
@@ -80,10 +79,8 @@ def test_admin_stays_at_admin_path_without_admin_host(client):
 
 
 @pytest.fixture
-def admin_host_server(live_server_env):
-    env = {**live_server_env, "ADMIN_HOST": "admin.localhost"}
-    with DaphneServer(env=env, name="daphne-admin-host") as server:
-        yield server
+def admin_host_server(start_server):
+    return start_server("daphne-admin-host", ADMIN_HOST="admin.localhost")
 
 
 def test_admin_host_serves_the_admin_and_main_host_does_not(admin_host_server):

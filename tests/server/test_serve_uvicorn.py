@@ -9,10 +9,8 @@ from tests.support.servers import UvicornServer
 
 
 @pytest.fixture
-def uvicorn_server(live_server_env):
-    env = {**live_server_env, "WEBSOCKET_MAX_MESSAGE_BYTES": "65536"}
-    with UvicornServer(env=env, name="uvicorn") as server:
-        yield server
+def uvicorn_server(start_server):
+    return start_server("uvicorn", UvicornServer, WEBSOCKET_MAX_MESSAGE_BYTES="65536")
 
 
 def test_uvicorn_serves_pages_and_health(uvicorn_server):

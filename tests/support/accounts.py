@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.cache import KEY_PREFIX as CACHE_SESSION_PREFIX
 from django.core.cache import cache
 
+from accounts.throttle import THROTTLE_KEY_PREFIX
+
 # Passes all four of Django's password validators and the form's 3-16 characters.
 STRONG_PASSWORD = "kite-Orbit-42"
 
@@ -25,3 +27,9 @@ def session_cookie(client):
 def redis_session_key(session_key):
     """The Redis key under which the cache session engine stores ``session_key``."""
     return cache.make_key(f"{CACHE_SESSION_PREFIX}{session_key}")
+
+
+def forget_login_failures():
+    """Delete the login throttle's counters (they live in the shared Redis), as the throttle's
+    window passing would."""
+    cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")

@@ -1,5 +1,6 @@
 """Clients of a live server's WebSockets for end-to-end tests: logged-in session cookies, raw
-RFC 6455 connections (rfc6455/client.py) and an echo round trip."""
+RFC 6455 connections (rfc6455/client.py), chat events read from those or from ``websockets``
+connections, and an echo round trip."""
 
 import json
 import time
@@ -10,14 +11,12 @@ from django.test import Client
 
 from rfc6455.client import RawWebSocket
 from rfc6455.frames import Opcode
+from tests.support.accounts import STRONG_PASSWORD
 from tests.support.visitor import Visitor
-
-# Within the login form's 3 to 16 characters.
-TEST_PASSWORD = "kite-Orbit-42"
 
 
 def create_user(username):
-    return get_user_model().objects.create_user(username, password=TEST_PASSWORD)
+    return get_user_model().objects.create_user(username, password=STRONG_PASSWORD)
 
 
 def login_cookie(user):
@@ -28,7 +27,7 @@ def login_cookie(user):
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def http_login(server, username, password=TEST_PASSWORD):
+def http_login(server, username, password=STRONG_PASSWORD):
     """``sessionid=...`` after logging in through ``server``'s login form, as a browser does
     (any server: a production one signs sessions with its own ``SECRET_KEY``)."""
     with Visitor(server) as visitor:
@@ -54,24 +53,46 @@ def next_data_frame(socket, timeout=10):
             return frame
 
 
-def next_event(socket, timeout=10):
-    """The next chat event (a JSON text frame)."""
-    frame = next_data_frame(socket, timeout)
-    assert frame.opcode == Opcode.TEXT, frame
-    return json.loads(frame.payload)
+def next_event(connection, timeout=10):
+    """The next chat event (a JSON text message) on a :class:`RawWebSocket` or a ``websockets``
+    connection."""
+    if isinstance(connection, RawWebSocket):
+        frame = next_data_frame(connection, timeout)
+        assert frame.opcode == Opcode.TEXT, frame
+        return json.loads(frame.payload)
+    return json.loads(connection.recv(timeout=timeout))
 
 
-def events_until(socket, predicate, timeout=10):
-    """Chat events up to and including the first for which ``predicate`` holds."""
+def events_until(connection, predicate, timeout=10):
+    """Chat events up to and including the first for which ``predicate`` holds; an
+    ``AssertionError`` naming the last ones when none does within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     events = []
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(f"no matching event within {timeout}s; got {events[-5:]}")
-        events.append(next_event(socket, remaining))
+        try:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            events.append(next_event(connection, remaining))
+        except TimeoutError:
+            raise AssertionError(
+                f"no matching event within {timeout}s; got {events[-5:]}"
+            ) from None
         if predicate(events[-1]):
             return events
+
+
+def say(connection, text):
+    """Post ``text`` to the chat room of ``connection``."""
+    connection.send(json.dumps({"type": "message", "text": text}))
+
+
+def is_message(text):
+    return lambda event: event["type"] == "message" and event["text"] == text
+
+
+def is_presence(*users):
+    return lambda event: event["type"] == "presence" and event["users"] == list(users)
 
 
 def echo_round_trip(socket, text):
