@@ -44,13 +44,15 @@ def test_each_validation_code_of_the_services_is_a_protocol_error_code(refuse, c
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("close_live_client")
-async def test_a_message_to_a_room_the_validator_refuses_gets_an_invalid_room_error(make_user):
+async def test_a_message_to_a_room_the_validator_refuses_gets_an_invalid_room_error(
+    chat_cookies,
+):
     # The project's router only lets valid room names through; a route that accepts any name
     # shows what the consumer does when the model's validator is the one that refuses.
     permissive = AuthMiddlewareStack(
         URLRouter([path("ws/chat/<str:room_name>/", ChatConsumer.as_asgi())])
     )
-    _, cookie = await make_user("alice")
+    [cookie] = await chat_cookies("alice")
     client = WebsocketCommunicator(
         permissive, "/ws/chat/dotted.room/", headers=[(b"cookie", cookie.encode())]
     )
