@@ -75,6 +75,22 @@ def start_server(live_server_env):
 
 
 @pytest.fixture
+def start_service(tmp_path):
+    """``start_service(RedisInstance)``: a started service process of the test's own (one of
+    tests/support/services.py's), in a folder under ``tmp_path``; each stopped by pid afterwards."""
+    started = []
+
+    def start(service_class, **kwargs):
+        workdir = tmp_path / f"{service_class.name}-{len(started)}"
+        started.append(service_class(workdir, **kwargs))
+        return started[-1].start()
+
+    yield start
+    for service in reversed(started):
+        service.stop()
+
+
+@pytest.fixture
 def daphne_server(start_server):
     """A live daphne process on the test database and Redis, stopped by pid afterwards."""
     return start_server("daphne")

@@ -11,8 +11,9 @@ from django.test import override_settings
 
 from core import session_inspect
 from core.memcached import memcached_cache
-from tests.support.chatting import TEST_PASSWORD, create_user
-from tests.support.servers import DaphneServer, production_env
+from tests.support.accounts import STRONG_PASSWORD
+from tests.support.chatting import create_user
+from tests.support.servers import production_env
 from tests.support.services import MemcachedInstance
 from tests.support.visitor import Visitor
 from tests.support.waiting import wait_until
@@ -21,19 +22,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def memcached(tmp_path):
-    instance = MemcachedInstance(tmp_path / "memcached").start()
-    yield instance
-    instance.stop()
+def memcached(start_service):
+    return start_service(MemcachedInstance)
 
 
 @pytest.fixture
-def server(live_server_env, memcached):
-    env = production_env(
-        **live_server_env, SESSION_BACKEND="memcached", MEMCACHED_URL=memcached.url
+def server(start_server, memcached):
+    return start_server(
+        "daphne-memcached-sessions",
+        **production_env(SESSION_BACKEND="memcached", MEMCACHED_URL=memcached.url),
     )
-    with DaphneServer(env=env, name="daphne-memcached-sessions") as server:
-        yield server
 
 
 @pytest.fixture
@@ -58,7 +56,7 @@ def logout(visitor):
 def test_login_stores_the_session_in_memcached_and_logout_deletes_it(server, memcached_store):
     user = create_user("alice")
     with Visitor(server) as visitor:
-        visitor.login("alice", TEST_PASSWORD)
+        visitor.login("alice", STRONG_PASSWORD)
         session_key = visitor.session_cookie
         profile = visitor.get("/accounts/profile/")
         stored = session_inspect.stored_session(session_key)
@@ -86,7 +84,7 @@ def test_login_stores_the_session_in_memcached_and_logout_deletes_it(server, mem
 def test_memcached_down_gives_503_pages_not_logouts_and_recovers(server, memcached):
     create_user("bob")
     with Visitor(server) as visitor:
-        visitor.login("bob", TEST_PASSWORD)
+        visitor.login("bob", STRONG_PASSWORD)
         assert visitor.get("/accounts/profile/").status_code == 200
 
         memcached.stop()
@@ -105,7 +103,7 @@ def test_memcached_down_gives_503_pages_not_logouts_and_recovers(server, memcach
             message="healthz back to 200 after memcached returned",
         )
         logged_out = visitor.get("/accounts/profile/")
-        visitor.login("bob", TEST_PASSWORD)
+        visitor.login("bob", STRONG_PASSWORD)
         logged_in_again = visitor.get("/accounts/profile/")
 
     for page in (returning_visitor, returning_again, new_visitor):

@@ -8,18 +8,14 @@ from tests.support.services import MariaDBInstance, RedisInstance
 
 
 @pytest.fixture
-def redis_instance(tmp_path):
-    instance = RedisInstance(tmp_path / "redis").start()
-    yield instance
-    instance.stop()
+def redis_instance(start_service):
+    return start_service(RedisInstance)
 
 
 @pytest.fixture
-def server_on_own_redis(live_server_env, redis_instance):
+def server_on_own_redis(start_server, redis_instance):
     """A production-mode daphne on the test database and on ``redis_instance``."""
-    env = production_env(**{**live_server_env, "REDIS_URL": redis_instance.url})
-    with DaphneServer(env=env, name="daphne-own-redis") as server:
-        yield server
+    return start_server("daphne-own-redis", **production_env(REDIS_URL=redis_instance.url))
 
 
 @pytest.fixture(scope="module")

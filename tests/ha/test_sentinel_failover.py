@@ -20,7 +20,8 @@ import redis
 from django.conf import settings
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from tests.support.chatting import TEST_PASSWORD, create_user
+from tests.support.accounts import STRONG_PASSWORD
+from tests.support.chatting import create_user
 from tests.support.servers import DaphneServer, production_env
 from tests.support.services import RedisInstance, SentinelInstance
 from tests.support.visitor import Visitor
@@ -240,8 +241,8 @@ def test_primary_killed_fails_over_with_users_logged_in_and_chat_flowing(cluster
     create_user("alice")
     create_user("bob")
     with Visitor(server_a) as alice_visitor, Visitor(server_b) as bob_visitor:
-        alice_visitor.login("alice", TEST_PASSWORD)
-        bob_visitor.login("bob", TEST_PASSWORD)
+        alice_visitor.login("alice", STRONG_PASSWORD)
+        bob_visitor.login("bob", STRONG_PASSWORD)
         alice, bob = ChatUser(alice_visitor), ChatUser(bob_visitor)
         pages = [
             PageLoop(server_a, alice_visitor.session_cookie, "/accounts/profile/"),

@@ -56,7 +56,26 @@ def stop_process(process, timeout=10):
         process.wait(timeout=timeout)
 
 
-class DaphneServer:
+class ProcessHandle:
+    """A process a test started (``self.process``): killed or stopped by pid, usable in ``with``
+    (``start()`` on entry, ``stop()`` on exit)."""
+
+    process = None
+
+    def kill(self):
+        """Kill abruptly (SIGKILL, by pid), as a crash or a lost machine would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+class DaphneServer(ProcessHandle):
     """A daphne process serving ``project.asgi:application`` on a free loopback port.
 
     Started like ``make run`` does, through ``server.daphne`` (daphne with the project's
@@ -125,18 +144,6 @@ class DaphneServer:
     def stop(self, timeout=10):
         """Stop gracefully (SIGTERM), then forcefully, and wait for the pid to go."""
         stop_process(self.process, timeout)
-
-    def kill(self):
-        """Kill abruptly (SIGKILL), as a crash would."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
 
 class UvicornServer(DaphneServer):

@@ -9,11 +9,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.support.servers import ARTIFACTS_DIR, stop_process
+from tests.support.servers import ARTIFACTS_DIR, ProcessHandle, stop_process
 from tests.support.waiting import free_port, port_accepts, wait_until
 
 
-class _ServerProcess:
+class _ServerProcess(ProcessHandle):
     """A server process on a fixed loopback port that can be stopped and started again."""
 
     name = "server"
@@ -48,12 +48,6 @@ class _ServerProcess:
             return
         stop_process(self.process, timeout)
         wait_until(lambda: not port_accepts(self.port), timeout=10, message=f"{self.name} down")
-
-    def kill(self):
-        """Kill abruptly (SIGKILL, by pid), as a crash or a lost machine would."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 class RedisInstance(_ServerProcess):
