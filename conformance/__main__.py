@@ -1,0 +1,67 @@
+"""``python -m conformance``: the Autobahn|Testsuite against the project's servers.
+
+Installs wstest into ``.venv-conformance/`` when it is not there (conformance/wstest.py), then
+for each server: starts it with the project's launcher on a free loopback port, runs every case
+(or ``--cases``) against both echo endpoints, writes the report to
+``test-artifacts/conformance/<server>/`` and stops the server. Exits 1 when a case FAILED.
+"""
+
+import argparse
+import sys
+
+from conformance import runner, wstest
+from conformance.launchers import LAUNCHERS
+from conformance.summary import write_markdown
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__)
+    parser.add_argument(
+        "--server",
+        action="append",
+        choices=sorted(LAUNCHERS),
+        help="server to test (repeatable; default: all of them)",
+    )
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        default=list(runner.ALL_CASES),
+        help="wstest case patterns (default: groups 1-7, 9, 10, 12, 13: every case)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=runner.DEFAULT_TIMEOUT, help="seconds per server"
+    )
+    parser.add_argument(
+        "--summary", metavar="FILE", help="also write a markdown summary of the results to FILE"
+    )
+    parser.add_argument(
+        "--install-only", action="store_true", help="install wstest if needed, then stop"
+    )
+    args = parser.parse_args(argv)
+
+    try:
+        wstest.ensure_installed()
+    except wstest.InstallError as exc:
+        print(f"conformance: {exc}", file=sys.stderr)
+        return 2
+    if args.install_only:
+        return 0
+
+    runs = []
+    for server in args.server or list(LAUNCHERS):
+        run = runner.run_server(server, cases=tuple(args.cases), timeout=args.timeout)
+        print("\n".join(runner.format_run(run)), flush=True)
+        runs.append(run)
+    if args.summary:
+        write_markdown(runs, args.summary)
+        print(f">> summary written to {args.summary}")
+    failed = sum(len(cases) for run in runs for cases in run.failed().values())
+    if failed:
+        print(f"conformance: {failed} case(s) FAILED", file=sys.stderr)
+        return 1
+    print("conformance: no case FAILED")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
