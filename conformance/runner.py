@@ -1,6 +1,7 @@
 """Run wstest's fuzzing client against the project's echo endpoints on a live server."""
 
 import json
+import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ class ServerRun:
     cases: tuple
     reports: dict
     seconds: float
+    cpu_seconds: float
     outdir: Path
 
     def failed(self):
@@ -64,6 +66,9 @@ def run_server(
     process = ServerProcess(server, log_path=outdir / "server.log")
     log(f">> {server}: {' '.join(process.command())}")
     started = time.monotonic()
+    # The CPU the server and wstest used, which unlike the wall time hardly depends on what
+    # else the machine is running.
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with process:
         spec = wstest.fuzzingclient_spec(
             [
@@ -79,7 +84,12 @@ def run_server(
         )
         index = wstest.run_fuzzingclient(spec, outdir, timeout=timeout, wstest=wstest_bin)
     seconds = time.monotonic() - started
-    run = ServerRun(server, tuple(cases), report.read_index(index), seconds, outdir)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = sum(
+        getattr(children_after, field) - getattr(children_before, field)
+        for field in ("ru_utime", "ru_stime")
+    )
+    run = ServerRun(server, tuple(cases), report.read_index(index), seconds, cpu_seconds, outdir)
     (outdir / "summary.json").write_text(json.dumps(summary_data(run), indent=2) + "\n")
     return run
 
@@ -90,6 +100,7 @@ def summary_data(run):
         "server": run.server,
         "cases": list(run.cases),
         "seconds": round(run.seconds, 1),
+        "cpu_seconds": round(run.cpu_seconds, 1),
         "agents": {
             agent: {
                 "counts": agent_report.counts(),
@@ -108,7 +119,8 @@ def format_run(run):
     """Lines for the terminal: counts per agent, then the cases that are neither OK nor
     UNIMPLEMENTED, and every failed one."""
     lines = [
-        f"{run.server}: {len(run.reports)} endpoint(s) in {run.seconds:.0f} s, "
+        f"{run.server}: {len(run.reports)} endpoint(s) in {run.seconds:.0f} s "
+        f"({run.cpu_seconds:.0f} s of CPU for the server and wstest), "
         f"report in {run.outdir}/index.html"
     ]
     for agent, agent_report in run.reports.items():
