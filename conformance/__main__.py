@@ -37,7 +37,19 @@ def main(argv=None):
     parser.add_argument(
         "--install-only", action="store_true", help="install wstest if needed, then stop"
     )
+    parser.add_argument(
+        "--from-reports",
+        action="store_true",
+        help="run nothing: read the reports the last runs left in test-artifacts/conformance/",
+    )
     args = parser.parse_args(argv)
+    servers = args.server or list(LAUNCHERS)
+
+    if args.from_reports:
+        runs = [runner.load_run(server) for server in servers]
+        for run in runs:
+            print("\n".join(runner.format_run(run)))
+        return finish(runs, args.summary)
 
     try:
         wstest.ensure_installed()
@@ -48,13 +60,18 @@ def main(argv=None):
         return 0
 
     runs = []
-    for server in args.server or list(LAUNCHERS):
+    for server in servers:
         run = runner.run_server(server, cases=tuple(args.cases), timeout=args.timeout)
         print("\n".join(runner.format_run(run)), flush=True)
         runs.append(run)
-    if args.summary:
-        write_markdown(runs, args.summary)
-        print(f">> summary written to {args.summary}")
+    return finish(runs, args.summary)
+
+
+def finish(runs, summary_path):
+    """Write the summary if asked; the exit status: 1 when a case FAILED."""
+    if summary_path:
+        write_markdown(runs, summary_path)
+        print(f">> summary written to {summary_path}")
     failed = sum(len(cases) for run in runs for cases in run.failed().values())
     if failed:
         print(f"conformance: {failed} case(s) FAILED", file=sys.stderr)

@@ -94,6 +94,20 @@ def run_server(
     return run
 
 
+def load_run(server, outdir=None):
+    """The :class:`ServerRun` that :func:`run_server` left in ``outdir``, read back."""
+    outdir = Path(outdir or ARTIFACTS_DIR / server)
+    data = json.loads((outdir / "summary.json").read_text(encoding="utf-8"))
+    return ServerRun(
+        server,
+        tuple(data["cases"]),
+        report.read_index(outdir / "index.json"),
+        data["seconds"],
+        data["cpu_seconds"],
+        outdir,
+    )
+
+
 def summary_data(run):
     """A small JSON-able summary of ``run``: counts per agent and every case that is not OK."""
     return {
