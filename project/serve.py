@@ -95,8 +95,9 @@ autobahn_protocol.create_xor_masker = create_xor_masker
 
 
 class WebSocketProtocol(ws_protocol.WebSocketProtocol):
-    """daphne's WebSocket protocol, able to send empty messages, and quiet about sends on a
-    connection that is already closing."""
+    """daphne's WebSocket protocol, able to send empty messages, quiet about sends on a
+    connection that is already closing, and answering an invalid close frame with a close frame
+    rather than a TCP reset."""
 
     # autobahn logs every read and every write at debug level, and formats the log's arguments
     # (qualified names, click colours) before the logger discards them: about a tenth of the CPU
@@ -118,6 +119,28 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
             self.trafficStats.outgoingOctetsWireLevel += len(data)
         elif self.state in (self.STATE_CONNECTING, self.STATE_PROXY_CONNECTING):
             self.trafficStats.preopenOutgoingOctetsWireLevel += len(data)
+
+    # A close frame that is itself invalid (a close code no frame may carry, such as 999 or 5000,
+    # or a reason that is not UTF-8) makes autobahn fail the connection: it sends its close
+    # frame (1002 or 1007) and enters the closing state. Still in the same onCloseFrame() call it
+    # then takes the invalid frame for the reply to its own close and aborts the TCP connection,
+    # which discards the close frame it has just written: the peer sees a reset, never the code.
+    # The peer's close has arrived, ours is written: the closing handshake is complete, and the
+    # connection is closed once ours has been sent, as after any other close.
+
+    _receiving_close = False
+
+    def onCloseFrame(self, code, reasonRaw):
+        self._receiving_close = self.state == self.STATE_OPEN
+        try:
+            return super().onCloseFrame(code, reasonRaw)
+        finally:
+            self._receiving_close = False
+
+    def dropConnection(self, abort=False):
+        if self._receiving_close and self.failedByMe:
+            abort = False
+        super().dropConnection(abort=abort)
 
     def handle_reply(self, message):
         if message.get("type") == "websocket.send" and self.state in (
