@@ -29,6 +29,13 @@ def main(argv=None):
         help="wstest case patterns (default: groups 1-7, 9, 10, 12, 13: every case)",
     )
     parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="ENDPOINT:PATTERN",
+        help="do not run the cases of PATTERN on ENDPOINT, e.g. /ws:13.* (repeatable)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=runner.DEFAULT_TIMEOUT, help="seconds per server"
     )
     parser.add_argument(
@@ -59,9 +66,18 @@ def main(argv=None):
     if args.install_only:
         return 0
 
+    exclude = {}
+    for item in args.exclude:
+        endpoint, _, pattern = item.rpartition(":")
+        if endpoint not in runner.ENDPOINTS or not pattern:
+            parser.error(f"--exclude {item}: ENDPOINT:PATTERN, ENDPOINT one of {runner.ENDPOINTS}")
+        exclude.setdefault(endpoint, []).append(pattern)
+
     runs = []
     for server in servers:
-        run = runner.run_server(server, cases=tuple(args.cases), timeout=args.timeout)
+        run = runner.run_server(
+            server, cases=tuple(args.cases), timeout=args.timeout, exclude=exclude
+        )
         print("\n".join(runner.format_run(run)), flush=True)
         runs.append(run)
     return finish(runs, args.summary)

@@ -3,7 +3,7 @@
 import json
 import resource
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance import report, wstest
@@ -40,6 +40,7 @@ class ServerRun:
     seconds: float
     cpu_seconds: float
     outdir: Path
+    exclude: dict = field(default_factory=dict)
 
     def failed(self):
         """``{agent: [CaseResult]}`` of the failed cases; empty when none failed."""
@@ -51,9 +52,17 @@ class ServerRun:
 
 
 def run_server(
-    server, cases=ALL_CASES, endpoints=ENDPOINTS, outdir=None, timeout=DEFAULT_TIMEOUT, log=print
+    server,
+    cases=ALL_CASES,
+    endpoints=ENDPOINTS,
+    outdir=None,
+    timeout=DEFAULT_TIMEOUT,
+    exclude=None,
+    log=print,
 ):
     """Start ``server`` (a launcher's name), run ``cases`` against each of ``endpoints``, stop it.
+
+    ``exclude`` maps an endpoint to case patterns not to run there (e.g. to save time).
 
     The HTML and JSON report goes to ``outdir`` (``test-artifacts/conformance/<server>/`` by
     default), replaced if there; so do the server's log and wstest's.
@@ -77,6 +86,10 @@ def run_server(
             ],
             cases,
             outdir,
+            exclude_agent_cases={
+                agent_name(server, endpoint): patterns
+                for endpoint, patterns in (exclude or {}).items()
+            },
         )
         log(
             f">> {server}: wstest -m fuzzingclient, cases {' '.join(cases)}, "
@@ -89,7 +102,9 @@ def run_server(
         getattr(children_after, field) - getattr(children_before, field)
         for field in ("ru_utime", "ru_stime")
     )
-    run = ServerRun(server, tuple(cases), report.read_index(index), seconds, cpu_seconds, outdir)
+    run = ServerRun(
+        server, tuple(cases), report.read_index(index), seconds, cpu_seconds, outdir, exclude or {}
+    )
     (outdir / "summary.json").write_text(json.dumps(summary_data(run), indent=2) + "\n")
     return run
 
@@ -105,6 +120,7 @@ def load_run(server, outdir=None):
         data["seconds"],
         data["cpu_seconds"],
         outdir,
+        data.get("exclude", {}),
     )
 
 
@@ -115,6 +131,7 @@ def summary_data(run):
         "cases": list(run.cases),
         "seconds": round(run.seconds, 1),
         "cpu_seconds": round(run.cpu_seconds, 1),
+        "exclude": run.exclude,
         "agents": {
             agent: {
                 "counts": agent_report.counts(),

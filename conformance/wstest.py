@@ -137,11 +137,12 @@ def ensure_installed(venv=VENV_DIR, log=print):
     return wstest_path(venv)
 
 
-def fuzzingclient_spec(servers, cases, outdir, exclude_cases=()):
+def fuzzingclient_spec(servers, cases, outdir, exclude_agent_cases=None):
     """wstest's ``fuzzingclient`` spec: every case of ``cases`` against every server.
 
     ``servers`` are ``(agent, url, origin)``: the agent names the server in the report; the
     origin is sent as the handshake's ``Origin``, which the project's origin check requires.
+    ``exclude_agent_cases`` maps an agent to case patterns not to run against it.
     """
     return {
         "outdir": str(outdir),
@@ -149,8 +150,10 @@ def fuzzingclient_spec(servers, cases, outdir, exclude_cases=()):
             {"agent": agent, "url": url, "origin": origin} for agent, url, origin in servers
         ],
         "cases": list(cases),
-        "exclude-cases": list(exclude_cases),
-        "exclude-agent-cases": {},
+        "exclude-cases": [],
+        "exclude-agent-cases": {
+            agent: list(patterns) for agent, patterns in (exclude_agent_cases or {}).items()
+        },
     }
 
 
