@@ -74,3 +74,20 @@ def test_every_case_that_is_not_ok_is_an_explained_one(fast_run):
     # wstest ran every case of the subset on each endpoint (groups 1-7 and 10 are 247 cases).
     assert {len(agent_report.cases) for agent_report in fast_run.reports.values()} == {263}
     assert unexplained == {agent: [] for agent in fast_run.reports}
+
+
+def test_invalid_close_frames_are_answered_with_a_close_frame(fast_run):
+    # 7.9.x send reserved close codes, 7.13.x codes beyond 4999: daphne used to reset the
+    # connection instead of sending its 1002 (project.serve.WebSocketProtocol.dropConnection).
+    codes = {
+        agent: {
+            case.case_id: case.remote_close_code
+            for case in agent_report.cases
+            if case.case_id.startswith(("7.9.", "7.13."))
+        }
+        for agent, agent_report in fast_run.reports.items()
+    }
+
+    for agent_codes in codes.values():
+        assert len(agent_codes) == 11
+        assert set(agent_codes.values()) == {1002}
