@@ -1,4 +1,4 @@
-"""Serve the project with daphne, minus three of daphne 4.2's WebSocket faults and some of its
+"""Serve the project with daphne, minus four of daphne 4.2's WebSocket faults and some of its
 per-message costs.
 
 ``python -m project.serve [daphne's options] project.asgi:application`` takes daphne's command line
@@ -16,6 +16,11 @@ The faults, in ``daphne.ws_protocol``, that the ASGI application cannot work aro
   raises autobahn's ``Disconnected`` into the application, which dies with a traceback instead
   of running its disconnect handler. With the fix above the window is the closing handshake (up
   to a second) rather than an instant, so such sends are dropped: they cannot be delivered.
+* An invalid close frame from the client (a close code no frame may carry, a reason that is not
+  UTF-8) is answered with a TCP reset: autobahn writes its 1002 or 1007 close frame, then takes
+  the invalid frame for the reply to it and aborts the connection, discarding the frame. Here the
+  connection ends normally once the close frame is sent (the Autobahn|Testsuite's cases 7.9.x
+  and 7.13.x show it; see "Conformance" in docs/websockets.md).
 
 The costs (docs/performance.md measures them): Twisted's reactor is replaced by
 :class:`project.reactor.EagerWriteReactor` (writes leave without a trip through epoll);
