@@ -6,7 +6,7 @@ import re
 from importlib import metadata
 from pathlib import Path
 
-from conformance import report
+from conformance import report, runner
 
 # The packages whose code the runs exercise, per server. The suite's own versions are pinned in
 # conformance/requirements-wstest.txt (.venv-conformance cannot be asked from here).
@@ -67,11 +67,17 @@ def render_markdown(runs, today=None):
         for agent, agent_report in run.reports.items():
             counts = agent_report.counts()
             cells = " | ".join(str(counts.get(name, 0)) for name in report.BEHAVIORS)
-            lines.append(f"| {run.server} | {agent} | {len(agent_report.cases)} | {cells} |")
+            paths = {runner.agent_name(run.server, path): path for path in runner.ENDPOINTS}
+            endpoint = f"`{paths[agent]}`" if agent in paths else agent
+            lines.append(f"| {run.server} | {endpoint} | {len(agent_report.cases)} | {cells} |")
     for run in runs:
         lines += ["", f"## {run.server} ({_versions(run.server)})", ""]
+        excluded = "".join(
+            f" (not {' '.join(patterns)} on `{endpoint}`)"
+            for endpoint, patterns in run.exclude.items()
+        )
         lines.append(
-            f"Cases {' '.join(run.cases)} against {len(run.reports)} endpoints: "
+            f"Cases {' '.join(run.cases)} against {len(run.reports)} endpoints{excluded}: "
             f"{run.seconds:.0f} s of wall time, {run.cpu_seconds:.0f} s of CPU for the server "
             "and wstest together."
         )
