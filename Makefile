@@ -13,7 +13,7 @@ export DEBUG ?= 1
 TEST_DATABASE_URL ?= mysql://chat:chat@127.0.0.1:3306/chatdb
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test install install-dev services lint format clean
+.PHONY: run test install install-dev services lint format clean conformance
 
 ## Install, migrate and serve HTTP and WebSockets with daphne on http://$(HOST):$(PORT)
 ## (server.daphne: daphne's command line, with the project's WebSocket fixes).
@@ -31,6 +31,13 @@ endif
 test: install-dev services nginx chromium sentinel memcached
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 		$(PY) -m pytest $(PYTEST_ARGS)
+
+## RFC 6455 conformance: every case of the Autobahn|Testsuite against both echo endpoints on
+## daphne (server.daphne) and uvicorn; reports in test-artifacts/conformance/<server>/, exit 1
+## when a case FAILED. wstest (Python 2) gets a venv of its own, .venv-conformance/.
+## Narrow it with e.g. CONFORMANCE_ARGS="--server daphne --cases 1.* 2.*".
+conformance: install
+	$(PY) -m conformance $(CONFORMANCE_ARGS)
 
 # The benchmark (docs/performance.md): the seed's stack as the peer, and the project on
 # a bench database, MariaDB user and Redis database of its own.
@@ -78,4 +85,4 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts
+	rm -rf $(VENV) .venv-conformance .pytest_cache .ruff_cache staticfiles test-artifacts

@@ -1,4 +1,4 @@
-"""Serve the project with daphne, minus three of daphne 4.2's WebSocket faults and some of its
+"""Serve the project with daphne, minus four of daphne 4.2's WebSocket faults and some of its
 per-message costs.
 
 ``python -m server.daphne [daphne's options] project.asgi:application`` takes daphne's command line
@@ -16,6 +16,11 @@ The faults, in ``daphne.ws_protocol``, that the ASGI application cannot work aro
   raises autobahn's ``Disconnected`` into the application, which dies with a traceback instead
   of running its disconnect handler. With the fix above the window is the closing handshake (up
   to a second) rather than an instant, so such sends are dropped: they cannot be delivered.
+* An invalid close frame from the client (a close code no frame may carry, a reason that is not
+  UTF-8) is answered with a TCP reset: autobahn writes its 1002 or 1007 close frame, then takes
+  the invalid frame for the reply to it and aborts the connection, discarding the frame. Here the
+  connection ends normally once the close frame is sent (the Autobahn|Testsuite's cases 7.9.x
+  and 7.13.x show it; see "Conformance" in docs/websockets.md).
 
 The costs (docs/performance.md measures them): Twisted's reactor is replaced by
 :class:`server.reactor.EagerWriteReactor` (writes leave without a trip through epoll);
@@ -50,7 +55,8 @@ def _autobahn_debug_logging():
 
 class WebSocketProtocol(ws_protocol.WebSocketProtocol):
     """daphne's WebSocket protocol, able to send empty messages, quiet about sends on a
-    connection that is already closing, and decoding text messages once, with Python's codec."""
+    connection that is already closing, answering an invalid close frame with a close frame
+    rather than a TCP reset, and decoding text messages once, with Python's codec."""
 
     # Text messages: autobahn's own UTF-8 validator (turned off on the factory) costs about 40
     # times what Python's decoder does, and daphne then decodes the payload a second time. Here
@@ -123,6 +129,28 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
             self.trafficStats.outgoingOctetsWireLevel += len(data)
         elif self.state in (self.STATE_CONNECTING, self.STATE_PROXY_CONNECTING):
             self.trafficStats.preopenOutgoingOctetsWireLevel += len(data)
+
+    # A close frame that is itself invalid (a close code no frame may carry, such as 999 or 5000,
+    # or a reason that is not UTF-8) makes autobahn fail the connection: it sends its close
+    # frame (1002 or 1007) and enters the closing state. Still in the same onCloseFrame() call it
+    # then takes the invalid frame for the reply to its own close and aborts the TCP connection,
+    # which discards the close frame it has just written: the peer sees a reset, never the code.
+    # The peer's close has arrived, ours is written: the closing handshake is complete, and the
+    # connection is closed once ours has been sent, as after any other close.
+
+    _receiving_close = False
+
+    def onCloseFrame(self, code, reasonRaw):
+        self._receiving_close = self.state == self.STATE_OPEN
+        try:
+            return super().onCloseFrame(code, reasonRaw)
+        finally:
+            self._receiving_close = False
+
+    def dropConnection(self, abort=False):
+        if self._receiving_close and self.failedByMe:
+            abort = False
+        super().dropConnection(abort=abort)
 
     def handle_reply(self, message):
         if message.get("type") == "websocket.send" and self.state in (

@@ -9,7 +9,15 @@ from tests.support.servers import PROJECT_DIR
 DOCUMENTS = ["docs/flask-to-django.md", "README.md"]
 CODE_SPAN = re.compile(r"`([^`\s]+)`")
 # Made at run time (and git-ignored): named as defaults, not shipped.
-GENERATED = {"sessions/", "staticfiles/", "test-artifacts/", ".venv/", "bench/results/"}
+GENERATED = {
+    "sessions/",
+    "staticfiles/",
+    "test-artifacts/",
+    "test-artifacts/conformance/",
+    ".venv/",
+    ".venv-conformance/",
+    "bench/results/",
+}
 
 
 def named_paths(document):
