@@ -11,10 +11,10 @@ import struct
 
 import pytest
 
-from chat.wsclient import RawWebSocket
-from chat.wsframes import CloseCode, Opcode, parse_close_payload
 from conformance.launchers import ServerProcess, server_env
 from conformance.runner import ARTIFACTS_DIR
+from rfc6455.client import RawWebSocket
+from rfc6455.frames import CloseCode, Opcode, parse_close_payload
 
 pytestmark = [pytest.mark.conformance, pytest.mark.live_server_process]
 
