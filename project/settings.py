@@ -90,9 +90,24 @@ if SERVED_BY_HEADER:
     MIDDLEWARE.insert(0, "core.middleware.ServedByMiddleware")
 
 TEMPLATES = [
+    # The project's pages (templates/jinja2/): Jinja2 renders them in a fraction of the CPU time
+    # of the Django template language. Their context comes from project/jinja2.py, not from
+    # context processors.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "project.jinja2.environment",
+            "extensions": ["jinja2.ext.i18n"],
+            # Like the Django template language: the final newline of a page is kept.
+            "keep_trailing_newline": True,
+        },
+    },
+    # The admin's templates (and any other app's templates/), in the Django template language.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -11,6 +11,14 @@ from tests.support.accounts import STRONG_PASSWORD, forget_login_failures
 from tests.support.servers import DaphneServer, database_url_for
 
 SERVICE_URLS = ("DATABASE_URL", "REDIS_URL")
+
+
+def pytest_configure(config):
+    from tests.support.templates import report_jinja2_rendering
+
+    report_jinja2_rendering()
+
+
 # A test that asks for one of these (directly or through another fixture) talks to MariaDB or
 # Redis: it is marked ``needs_services``.
 SERVICE_FIXTURES = frozenset({"django_db_setup", "redis_client", "live_server_env"})

@@ -136,3 +136,21 @@ def test_compiled_catalogue_matches_the_po_file():
             stale.append(key)
 
     assert stale == [], "run msgfmt -o locale/zh_Hans/LC_MESSAGES/django.mo on the .po"
+
+
+def test_makemessages_reads_the_messages_of_the_jinja2_pages():
+    from django.template import engines
+
+    from core.management.commands.makemessages import jinja2_engine_for, jinja2_to_python
+
+    path = PROJECT_DIR / "templates" / "jinja2" / "accounts" / "login_throttled.html"
+    engine = jinja2_engine_for(path)
+    assert engine is engines["jinja2"]
+    python = jinja2_to_python(engine, path.read_text(encoding="utf-8")).splitlines()
+
+    assert python[1] == "gettext('Too many failed logins')"
+    assert python[6].startswith(
+        "ngettext('There have been too many failed logins for this username. Try again in "
+        "%(minutes)s minute.', "
+    )
+    assert jinja2_engine_for(PROJECT_DIR / "accounts" / "forms.py") is None

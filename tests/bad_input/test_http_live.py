@@ -120,7 +120,7 @@ def test_multipart_field_over_the_upload_limit_answers_413(site):
 
 
 def csrf_texts(language):
-    """What templates/403_csrf.html says, in ``language`` (the project's catalogue)."""
+    """What templates/jinja2/403_csrf.html says, in ``language`` (the project's catalogue)."""
     with translation.override(language):
         return {
             "title": gettext("Forbidden"),
