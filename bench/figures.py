@@ -1,4 +1,4 @@
-"""The five figures: what each drives, on which target, and how its numbers are computed.
+"""The six figures: what each drives, on which target, and how its numbers are computed.
 
 Every figure runs the load generator (``bench.loadgen``) as a separate process and reads the
 server's /proc counters at the load generator's checkpoints, so CPU time covers exactly the
@@ -236,6 +236,7 @@ def _origin(server):
 
 
 def _http_spec(server, target, paths, requests, concurrency, cookies=None):
+    """A load of GETs of ``paths`` in turn; the login figure adds a POST body and CSRF."""
     return {
         "scenario": "http",
         "host": "127.0.0.1",
@@ -260,8 +261,54 @@ def figure_session(ctx, target, server):
         server.wait_quiet()
         spec = _http_spec(server, target, target.session_paths, requests, concurrency)
         results[key] = summarise(*drive(spec, server))
+    if target.session_pair_paths:
+        # Like for like with the peer's "/" and "/whoami": the peer's own figure above is that.
+        server.wait_quiet()
+        spec = _http_spec(server, target, target.session_pair_paths, sizes["session_requests"], 32)
+        summary = summarise(*drive(spec, server))
+        summary["paths"] = target.session_pair_paths
+        results["session_pair_c32"] = summary
     if target.kind == "project":
         results.update(_logged_in_session(ctx, target, server))
+    return results
+
+
+def figure_login(ctx, target, server):
+    """Figure 6: the login form at c=32, each client with its cookies: its page (GET), and a
+    POST that fails validation and re-renders the form with its errors.
+
+    Before the measured phase each client GETs the page once, and for the project takes the CSRF
+    cookie and the form's token from it (the peer's form has no CSRF protection).
+    """
+    if target.login_path is None:
+        return {"login_get_c32": {"na": "n/a (no login form)"}}
+    exists, status = route_exists(server.port, target.login_path)
+    if not exists:
+        reason = f"n/a (no login form yet: {target.login_path} answers {status})"
+        return {"login_get_c32": {"na": reason}, "login_post_c32": {"na": reason}}
+    requests = ctx.sizes["login_requests"]
+    results = {}
+    server.wait_quiet()
+    spec = _http_spec(server, target, [target.login_path], requests, 32)
+    spec["session_cookie"] = None
+    results["login_get_c32"] = summarise(*drive(spec, server))
+    server.wait_quiet()
+    spec = _http_spec(server, target, [target.login_path], requests, 32)
+    spec.update(
+        {
+            "session_cookie": None,
+            "method": "POST",
+            "body": target.login_invalid_body,
+            "content_type": "application/x-www-form-urlencoded",
+            "csrf": (
+                {"page": target.login_path, "field": "csrfmiddlewaretoken"}
+                if target.login_csrf
+                else None
+            ),
+            "expect_body": target.login_error_marker,
+        }
+    )
+    results["login_post_c32"] = summarise(*drive(spec, server))
     return results
 
 
@@ -502,6 +549,7 @@ def figure_fanout(ctx, target, server):
 FIGURES = {
     "idle": figure_idle,
     "session": figure_session,
+    "login": figure_login,
     "echo": figure_echo,
     "db": figure_db,
     "fanout": figure_fanout,
@@ -511,6 +559,9 @@ FIGURES = {
 def warm_up(target, server, requests=50):
     """A few unmeasured requests: imports, template and connection caches are done first."""
     paths = list(target.session_paths or [])
+    paths += [path for path in target.session_pair_paths or [] if path not in paths]
+    if target.login_path:
+        paths.append(target.login_path)
     if target.db_path:
         paths.append(target.db_path)
     for index in range(requests):

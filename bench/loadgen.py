@@ -89,8 +89,25 @@ async def run_http(spec, harness):
     expected = set(spec.get("expect_status", [200]))
     session_cookie = spec.get("session_cookie")
     client_cookies = spec.get("cookies") or [None] * concurrency
+    method = spec.get("method", "GET")
+    body = (spec.get("body") or "").encode()
+    headers = [("Content-Type", spec["content_type"])] if spec.get("content_type") else []
+    expect_body = (spec.get("expect_body") or "").encode()
     clients = [HttpClient(host, port, cookies=client_cookies[i]) for i in range(concurrency)]
     await asyncio.gather(*(client.connect() for client in clients))
+    bodies = [body] * concurrency
+    if spec.get("csrf"):
+        try:
+            tokens = await asyncio.gather(
+                *(_csrf_token(client, spec["csrf"]) for client in clients)
+            )
+        except (TimeoutError, OSError, ConnectionError, ValueError, ProtocolError) as exc:
+            for client in clients:
+                client.close()
+            return {"failed": f"could not fetch the CSRF token: {_error_name(exc)[:300]}"}
+        # The token first, as a browser sends the form's hidden input.
+        field = spec["csrf"]["field"]
+        bodies = [f"{field}={token}&".encode() + body for token in tokens]
 
     latencies = []
     errors = {}
@@ -99,7 +116,7 @@ async def run_http(spec, harness):
     error_samples = []
     issued = 0
 
-    async def worker(client):
+    async def worker(client, client_body):
         nonlocal issued
         step = 0
         while issued < total:
@@ -108,7 +125,7 @@ async def run_http(spec, harness):
             step += 1
             started = time.perf_counter()
             try:
-                response = await client.request("GET", path)
+                response = await client.request(method, path, client_body, headers)
             except (TimeoutError, OSError, ConnectionError, ValueError) as exc:
                 _count(errors, _error_name(exc)[:120])
                 client.close()
@@ -119,17 +136,25 @@ async def run_http(spec, harness):
                 _count(errors, f"HTTP {response.status}")
                 if len(error_samples) < 3:
                     error_samples.append(f"{path}: {response.body[:300].decode(errors='replace')}")
+            elif expect_body and expect_body not in response.body:
+                # Counted as an error, not a success: the page did not do the work measured.
+                _count(errors, f"HTTP {response.status} without {expect_body.decode()!r}")
+                _count(statuses, "unexpected body")
+                if len(error_samples) < 3:
+                    error_samples.append(f"{path}: {response.body[:300].decode(errors='replace')}")
             if session_cookie and session_cookie in client.cookies:
                 sessions_seen.add(client.cookies[session_cookie])
 
     await harness.checkpoint("start")
     started = time.perf_counter()
-    await asyncio.gather(*(worker(client) for client in clients))
+    await asyncio.gather(*(worker(client, bodies[i]) for i, client in enumerate(clients)))
     elapsed = time.perf_counter() - started
     await harness.checkpoint("end")
     for client in clients:
         client.close()
-    ok = sum(count for status, count in statuses.items() if int(status) in expected)
+    ok = sum(
+        count for status, count in statuses.items() if status.isdigit() and int(status) in expected
+    )
     return {
         "units": total,
         "ok": ok,
@@ -143,6 +168,20 @@ async def run_http(spec, harness):
         "connections_opened": sum(client.connections_opened for client in clients),
         **latency_summary(latencies),
     }
+
+
+CSRF_INPUT = re.compile(rb'name="(?P<field>[^"]+)" value="(?P<token>[^"]+)"')
+
+
+async def _csrf_token(client, csrf):
+    """GET the form's page (the client stores the CSRF cookie) and return the form's token."""
+    response = await client.request("GET", csrf["page"])
+    if response.status != 200:
+        raise ValueError(f"GET {csrf['page']} answered {response.status}")
+    for match in CSRF_INPUT.finditer(response.body):
+        if match.group("field").decode() == csrf["field"]:
+            return match.group("token").decode()
+    raise ValueError(f"no {csrf['field']} input in {csrf['page']}")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 import statistics
 from dataclasses import dataclass
 
-COLUMNS = (
-    ("project", "project"),
+# The project's columns come first: one per --project-server (see markdown_table).
+REFERENCE_COLUMNS = (
     ("peer", "peer"),
     ("peer_nodelay", "peer --nodelay"),
     ("asyncio_echo", "asyncio echo"),
@@ -53,7 +53,9 @@ class Row:
     metric: str
     digits: int = 1
     better: str = "lower"  # "higher", "lower" or "" (no ratio)
-    project_figure: str | None = None  # the project's figure, when it differs (DB rows)
+    # The project's figure, when it differs from the others': "figure" on every project
+    # column (1a), or "figure@target" on the first server's column only (DB rows).
+    project_figure: str | None = None
 
 
 # Figure 5's metrics, the same for each of the project's three database configurations.
@@ -79,7 +81,28 @@ def _database_rows(configuration, project_figure=None, with_rate=True):
     return rows
 
 
+def _figure_rows(title, figure, project_figure=None, p50_digits=1):
+    """req/s, server CPU per request, p50, p99 and errors of an HTTP figure at c=32."""
+    return [
+        Row(f"{title}: req/s", figure, "rate", 0, "higher", project_figure),
+        Row(
+            f"{title}: server CPU per request, ms",
+            figure,
+            "server_cpu_per_unit_ms",
+            2,
+            "lower",
+            project_figure,
+        ),
+        Row(f"{title}: p50, ms", figure, "p50_ms", p50_digits, "lower", project_figure),
+        Row(f"{title}: p99, ms", figure, "p99_ms", 1, "lower", project_figure),
+        Row(f"{title}: errors", figure, "errors", 0, "", project_figure),
+    ]
+
+
 ROWS = [
+    # Like for like: the peer's "/" (writes session["user"]) and "/whoami" (reads it) against
+    # the project's "/" (counts visits in the session) and a page that only reads the session.
+    *_figure_rows("1a. session round trip, like for like, c=32", "session_c32", "session_pair_c32"),
     Row("1. session c=32: req/s", "session_c32", "rate", 0, "higher"),
     Row("1. session c=32: server CPU per request, ms", "session_c32", "server_cpu_per_unit_ms", 2),
     Row("1. session c=32: p50, ms", "session_c32", "p50_ms", 1),
@@ -124,6 +147,9 @@ ROWS = [
     # MariaDB refuses a share of (b)'s connections, answered 503: its rate is not shown.
     *_database_rows("(b) Django handler, CONN_MAX_AGE=60", "db@project_stock", with_rate=False),
     *_database_rows("(c) pooled handler, CONN_MAX_AGE=60"),
+    # The login form: the page, and a POST that fails validation and re-renders the form.
+    *_figure_rows("6. login page GET c=32", "login_get_c32"),
+    *_figure_rows("6. invalid login POST c=32", "login_post_c32"),
     # Noise: CPU time the hypervisor gave to other virtual machines during a figure. Above a few
     # percent everything runs slower; compare only figures measured with little of it.
     Row("noise: CPU stolen by the hypervisor, session, %", "session_c32", "steal_percent", 0, ""),
@@ -156,22 +182,38 @@ def _ratio(project, reference, better):
     return f"{ratio:.2f}x"
 
 
-def markdown_table(medians, selected_figures=None):
-    """The table: one row per metric, project vs the peer (as it runs and --nodelay)."""
-    header = [
-        "figure",
-        *[label for _, label in COLUMNS],
-        "project ÷ peer",
-        "project ÷ peer --nodelay",
+def markdown_table(medians, project_columns=(("project", "project"),)):
+    """The table: one row per metric, the project on each of its servers (``project_columns``:
+    ``(target key, label)``, the first one the project as deployed) vs the peer (as it runs and
+    --nodelay) and the asyncio echo server."""
+    project_keys = [key for key, _ in project_columns]
+    columns = [*project_columns, *REFERENCE_COLUMNS]
+    if len(project_columns) == 1:
+        ratio_names = {project_keys[0]: "project"}
+    else:
+        ratio_names = {
+            key: label.removeprefix("project ").strip("()") for key, label in project_columns
+        }
+    ratios = [
+        (key, reference, f"{ratio_names[key]} ÷ {label}")
+        for reference, label in (("peer", "peer"), ("peer_nodelay", "peer --nodelay"))
+        for key in project_keys
     ]
+    header = ["figure", *[label for _, label in columns], *[label for *_, label in ratios]]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in ROWS:
         cells = {}
         values = {}
-        for key, _ in COLUMNS:
+        for key, _ in columns:
             figure, target = row.figure, key
-            if key == "project" and row.project_figure:
-                figure, target = row.project_figure.split("@")
+            if key in project_keys and row.project_figure:
+                if "@" in row.project_figure:
+                    figure, target = row.project_figure.split("@")
+                    if key != project_keys[0]:
+                        cells[key], values[key] = "", None
+                        continue
+                else:
+                    figure = row.project_figure
             cells[key], values[key] = _cell(medians.get(target, {}), figure, row.metric, row.digits)
         if not any(cells.values()):
             continue
@@ -180,9 +222,11 @@ def markdown_table(medians, selected_figures=None):
             + " | ".join(
                 [
                     row.label,
-                    *[cells[key] for key, _ in COLUMNS],
-                    _ratio(values["project"], values["peer"], row.better),
-                    _ratio(values["project"], values["peer_nodelay"], row.better),
+                    *[cells[key] for key, _ in columns],
+                    *[
+                        _ratio(values[key], values[reference], row.better)
+                        for key, reference, _ in ratios
+                    ],
                 ]
             )
             + " |"

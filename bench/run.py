@@ -32,6 +32,7 @@ from server.commands import SERVERS
 FULL_SIZES = {
     "session_requests": 5000,
     "session_requests_c1": 100,
+    "login_requests": 3000,
     "echo_small_clients": 32,
     "echo_small_messages": 2000,
     "echo_large_clients": 8,
@@ -47,6 +48,7 @@ FULL_SIZES = {
 QUICK_SIZES = {
     "session_requests": 600,
     "session_requests_c1": 30,
+    "login_requests": 300,
     "echo_small_clients": 32,
     "echo_small_messages": 100,
     "echo_large_clients": 8,
@@ -96,10 +98,11 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--project-server",
-        choices=("auto", *SERVERS, "plain-daphne"),
         default=os.environ.get("BENCH_PROJECT_SERVER", "auto"),
         help="how to serve the project: auto (what make run runs), "
-        f"{', '.join(SERVERS)} (server/commands.py), or plain-daphne (without the fixes)",
+        f"{', '.join(SERVERS)} (server/commands.py), or plain-daphne (without the fixes); "
+        "comma-separated for several in one run (e.g. daphne,uvicorn,granian: each is a column, "
+        "rounds interleave them; figure 5's rows (a) and (b) use the first)",
     )
     parser.add_argument(
         "--project-db-page",
@@ -108,6 +111,12 @@ def parse_args(argv=None):
     )
     parser.add_argument("--project-echo-path", default="/ws/echo/")
     parser.add_argument("--project-login-path", default="/accounts/login/")
+    parser.add_argument(
+        "--project-session-read-page",
+        default="/echo/",
+        help="the page that only reads the session, after / in figure 1's like-for-like round "
+        "trip (the peer's /whoami; default /echo/)",
+    )
     parser.add_argument(
         "--project-logged-in-page",
         default="/",
@@ -145,6 +154,16 @@ def parse_args(argv=None):
     unknown = set(options.targets) - set(TARGET_KEYS)
     if unknown:
         parser.error(f"unknown target(s) {sorted(unknown)}; choose from {list(TARGET_KEYS)}")
+    servers = ("auto", *SERVERS, "plain-daphne")
+    options.project_server = [
+        name.strip() for name in options.project_server.split(",") if name.strip()
+    ]
+    unknown = [name for name in options.project_server if name not in servers]
+    kinds = ["daphne" if name == "auto" else name for name in options.project_server]
+    if unknown or not kinds or len(set(kinds)) != len(kinds):
+        parser.error(
+            f"--project-server: one or more of {', '.join(servers)}, each once (auto is daphne)"
+        )
     options.overrides = {}
     for item in options.set:
         name, _, value = item.partition("=")
@@ -226,7 +245,7 @@ def select_targets(options):
     targets.append(echo_target())
     chosen = []
     for target in targets:
-        if target.key not in options.targets:
+        if (target.selected_by or target.key) not in options.targets:
             continue
         figures = [name for name in options.only if name in target.figures]
         if figures:
@@ -319,7 +338,14 @@ def main(argv=None):
     meta["load_average_end"] = load_average()
     meta["finished"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     medians = median_figures(rounds)
-    table = markdown_table(medians)
+    project_columns = [
+        (target.key, target.label)
+        for target, _ in chosen
+        if target.kind == "project" and target.key not in ("project_cma0", "project_stock")
+    ]
+    if len(project_columns) == 1:
+        project_columns = [(project_columns[0][0], "project")]
+    table = markdown_table(medians, project_columns or [("project", "project")])
     stamp = started_at.strftime("%Y%m%d-%H%M%S")
     output = {"meta": meta, "medians": medians, "rounds": rounds}
     json_path = results_dir / f"bench-{stamp}{'-quick' if options.quick else ''}.json"

@@ -1,5 +1,6 @@
 """The servers under test: started on free loopback ports, read through /proc, stopped by pid."""
 
+import contextlib
 import http.client
 import os
 import signal
@@ -41,6 +42,46 @@ def http_get(port, path, timeout=10.0, headers=None):
         return None, f"{type(exc).__name__}: {exc}".encode()
     finally:
         connection.close()
+
+
+def process_tree(pid):
+    """``pid`` and its descendants, parents first (/proc/PID/task/TID/children).
+
+    granian serves from a worker process that its supervisor forks: the server under test is
+    the whole tree, whose CPU time and memory are summed.
+    """
+    pids = [pid]
+    for parent in pids:  # grows while it is walked
+        try:
+            tids = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children") as children:
+                    pids.extend(int(child) for child in children.read().split())
+            except OSError:
+                continue
+    return pids
+
+
+def _start_time(pid):
+    """When the process started (clock ticks after boot), or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _summed(function, pids):
+    total = 0
+    for pid in pids:
+        try:
+            total += function(pid)
+        except OSError:
+            continue  # a process of the tree ended while we looked
+    return total
 
 
 def cpu_seconds(pid):
@@ -185,17 +226,29 @@ class ServerProcess:
                 )
         return self
 
+    # The server is its process tree (see process_tree): one process for daphne, uvicorn and
+    # the peer, a supervisor and its worker for granian.
+    def pids(self):
+        return process_tree(self.pid)
+
     def cpu_seconds(self):
-        return cpu_seconds(self.pid)
+        return _summed(cpu_seconds, self.pids())
 
     def rss_bytes(self):
-        return rss_bytes(self.pid)
+        return _summed(rss_bytes, self.pids())
 
     def thread_run_times(self):
-        return thread_run_times(self.pid)
+        times = {}
+        for pid in self.pids():
+            try:
+                times.update(thread_run_times(pid))
+            except OSError:
+                continue
+        return times
 
     def fd_limit(self):
-        return fd_limit(self.pid)
+        # The process that holds the connections: the last of the tree (granian's worker).
+        return fd_limit(self.pids()[-1])
 
     def wait_quiet(self, idle_cpu=0.02, window=0.3, timeout=8.0):
         """Wait until the server is (nearly) idle, so leftovers of the last figure don't count."""
@@ -213,9 +266,16 @@ class ServerProcess:
         """SIGTERM, then SIGKILL; always waits for the pid to be gone."""
         if self.process is None or self.process.poll() is not None:
             return
+        children = [(pid, _start_time(pid)) for pid in self.pids()[1:]]
         try:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=timeout)
+        # A supervisor killed before it stopped its workers leaves them serving.
+        for pid, started in children:
+            # The same process, not a new one that reused its pid.
+            if started is not None and _start_time(pid) == started:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)

@@ -24,7 +24,17 @@ class Target:
     kind: str  # "project", "peer" or "echo"
     figures: tuple  # which figures run against it
     session_paths: list = field(default_factory=list)
+    # The seed's round trip, like for like: a page that writes a session value, then one that
+    # only reads the session (the peer's session_paths are that already).
+    session_pair_paths: list | None = None
     session_cookie: str | None = None
+    # The login form: its page, whether a POST needs the CSRF cookie and token first, a
+    # body that fails validation, and a text every re-rendered form with errors contains.
+    login_path: str | None = None
+    login_csrf: bool = False
+    login_invalid_body: str | None = None
+    login_error_marker: str | None = None
+    selected_by: str | None = None  # the --targets name that selects it, when not its key
     echo_path: str | None = None
     db_path: str | None = None
     db_user: str | None = None
@@ -74,13 +84,13 @@ def project_env(options, conn_max_age=None, http_handler=None):
     return env
 
 
-def project_server_kind(options):
-    """``auto`` means what ``make run`` runs: daphne through ``python -m server.daphne``."""
-    return "daphne" if options.project_server == "auto" else options.project_server
+def project_server_kinds(options):
+    """The servers of ``--project-server``, in order; ``auto`` means what ``make run`` runs:
+    daphne through ``python -m server.daphne``."""
+    return ["daphne" if kind == "auto" else kind for kind in options.project_server]
 
 
-def project_argv(options):
-    kind = project_server_kind(options)
+def project_argv(kind):
     if kind == "plain-daphne":
         # daphne's own command line, without the project's fixes: for comparison.
         daphne = str(Path(sys.executable).parent / "daphne")
@@ -92,47 +102,73 @@ def database_user(database_url):
     return urlsplit(database_url).username
 
 
+# A username and a password that both fail the seed's length rules (3 to 8, 3 to 16 characters)
+# on the project and the peer alike: the form is validated and re-rendered with both errors,
+# without a database lookup, and no failed login is counted by the project's throttle.
+INVALID_LOGIN = "username=ab&password=x"
+
+
 def project_targets(options):
-    """The project as deployed, and for the DB figure Django's stock ASGI handler with
-    CONN_MAX_AGE=0 (a) and =60 (b), against which the project's pooled handler (c) is measured."""
-    argv = project_argv(options)
-    common = {
-        "kind": "project",
-        "session_paths": ["/"],
-        "session_cookie": "sessionid",
-        "echo_path": options.project_echo_path,
-        "db_path": options.project_db_page,
-        "db_user": database_user(options.database_url),
-        "ready_path": "/healthz",
-        "argv_for_port": argv,
-    }
-    server_name = project_server_kind(options)
-    return [
-        Target(
-            key="project",
-            label=f"project ({server_name})",
-            figures=("idle", "session", "echo", "db", "fanout"),
-            env=project_env(options),
-            notes={"CONN_MAX_AGE": "default (60)"},
-            **common,
-        ),
-        Target(
-            key="project_cma0",
-            label=f"project ({server_name}, Django's handler, CONN_MAX_AGE=0)",
-            figures=("db",),
-            env=project_env(options, conn_max_age=0, http_handler="django"),
-            notes={"CONN_MAX_AGE": "0", "HTTP_HANDLER": "django"},
-            **common,
-        ),
-        Target(
-            key="project_stock",
-            label=f"project ({server_name}, Django's handler, CONN_MAX_AGE=60)",
-            figures=("db",),
-            env=project_env(options, conn_max_age=60, http_handler="django"),
-            notes={"CONN_MAX_AGE": "60", "HTTP_HANDLER": "django"},
-            **common,
-        ),
-    ]
+    """The project as deployed on each ``--project-server``, and for the DB figure on the first
+    server Django's stock ASGI handler with CONN_MAX_AGE=0 (a) and =60 (b), against which the
+    project's pooled handler (c) is measured."""
+    targets = []
+    for index, server_name in enumerate(project_server_kinds(options)):
+        common = {
+            "kind": "project",
+            "session_paths": ["/"],
+            "session_pair_paths": ["/", options.project_session_read_page],
+            "session_cookie": "sessionid",
+            "login_path": options.project_login_path,
+            "login_csrf": True,
+            "login_invalid_body": INVALID_LOGIN,
+            "login_error_marker": "field-error",
+            "echo_path": options.project_echo_path,
+            "db_path": options.project_db_page,
+            "db_user": database_user(options.database_url),
+            "ready_path": "/healthz",
+            "argv_for_port": project_argv(server_name),
+        }
+        if index > 0:
+            targets.append(
+                Target(
+                    key=f"project_{server_name}",
+                    label=f"project ({server_name})",
+                    figures=("idle", "session", "login", "echo", "db", "fanout"),
+                    env=project_env(options),
+                    notes={"CONN_MAX_AGE": "default (60)"},
+                    selected_by="project",
+                    **common,
+                )
+            )
+            continue
+        targets += [
+            Target(
+                key="project",
+                label=f"project ({server_name})",
+                figures=("idle", "session", "login", "echo", "db", "fanout"),
+                env=project_env(options),
+                notes={"CONN_MAX_AGE": "default (60)"},
+                **common,
+            ),
+            Target(
+                key="project_cma0",
+                label=f"project ({server_name}, Django's handler, CONN_MAX_AGE=0)",
+                figures=("db",),
+                env=project_env(options, conn_max_age=0, http_handler="django"),
+                notes={"CONN_MAX_AGE": "0", "HTTP_HANDLER": "django"},
+                **common,
+            ),
+            Target(
+                key="project_stock",
+                label=f"project ({server_name}, Django's handler, CONN_MAX_AGE=60)",
+                figures=("db",),
+                env=project_env(options, conn_max_age=60, http_handler="django"),
+                notes={"CONN_MAX_AGE": "60", "HTTP_HANDLER": "django"},
+                **common,
+            ),
+        ]
+    return targets
 
 
 def prepare_project(options, log, log_dir):
@@ -201,10 +237,14 @@ def peer_targets(options):
 
     common = {
         "kind": "peer",
-        "figures": ("idle", "session", "echo", "db"),
+        "figures": ("idle", "session", "login", "echo", "db"),
         # The seed's session round trip: / writes the session, /whoami reads it.
         "session_paths": ["/", "/whoami"],
         "session_cookie": "session",
+        # The seed's WTForms LoginForm; no CSRF protection.
+        "login_path": "/login",
+        "login_invalid_body": INVALID_LOGIN,
+        "login_error_marker": "username length must be 3-8",
         "echo_path": "/ws",
         "db_path": "/db?name=alex&age=18",
         "db_user": "bench",

@@ -13,7 +13,7 @@ from websockets.sync import client as ws_client
 
 from chat import live
 from tests.support.chatting import login_cookie
-from tests.support.servers import DaphneServer, database_url_for
+from tests.support.servers import DaphneServer, GranianServer, database_url_for
 
 ORIGIN = "http://127.0.0.1"
 SAME_ORIGIN = object()
@@ -95,7 +95,7 @@ class RunserverProcess(DaphneServer):
         ]
 
 
-LAUNCHERS = {"serve": DaphneServer, "runserver": RunserverProcess}
+LAUNCHERS = {"serve": DaphneServer, "runserver": RunserverProcess, "granian": GranianServer}
 
 
 def live_database_env():
@@ -108,8 +108,8 @@ def live_database_env():
 
 @pytest.fixture(scope="module", params=sorted(LAUNCHERS))
 def any_server(request, django_db_setup):
-    """One server per launcher (``make run``'s and ``runserver``), shared by a module's tests
-    that only use WebSockets without the database."""
+    """One server per launcher (``make run``'s, ``runserver`` and granian's), shared by a
+    module's tests that only use WebSockets without the database."""
     server = LAUNCHERS[request.param](env=live_database_env(), name=f"{request.param}-echo")
     server.start()
     yield server

@@ -1037,6 +1037,37 @@ def _():
     assert "websockets" in config.WS_PROTOCOLS
 
 
+@relies_on("granian", "granian.server.Server keywords")
+def _():
+    from granian.server import Server
+
+    keywords = {"address", "port", "interface", "workers", "loop", "http", "websockets"}
+    keywords |= {"log_level", "log_access"}
+    assert keywords <= set(params(Server))
+    assert "target_loader" in params(Server.serve)
+
+
+@relies_on("granian", "granian.constants and granian.log enums")
+def _():
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.log import LogLevels
+
+    assert (Interfaces.ASGINL.value, Loops.uvloop.value, HTTPModes.http1.value) == (
+        "asginl",
+        "uvloop",
+        "1",
+    )
+    for name in ("debug", "info", "warning", "error", "critical"):
+        assert LogLevels(name).value == name
+
+
+@relies_on("granian", "granian.utils.proxies.wrap_asgi_with_proxy_headers(app, trusted_hosts)")
+def _():
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    assert params(wrap_asgi_with_proxy_headers) == ["app", "trusted_hosts"]
+
+
 @relies_on("websockets", "websockets.legacy")
 def _():
     # Located, not imported: importing it warns that it is deprecated.

@@ -1,5 +1,6 @@
 """Real server processes for end-to-end tests: started on free ports, stopped by pid."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -150,3 +151,27 @@ class UvicornServer(DaphneServer):
     """The same application served by uvicorn, as ``SERVER=uvicorn make run`` does."""
 
     server = "uvicorn"
+
+
+class GranianServer(DaphneServer):
+    """The same application served by granian (``python -m server.granian``): a supervisor
+    process and the worker process it forks, which serves."""
+
+    server = "granian"
+
+    def worker_pids(self):
+        """The supervisor's child processes (the worker), from /proc."""
+        try:
+            with open(f"/proc/{self.pid}/task/{self.pid}/children") as children:
+                return [int(pid) for pid in children.read().split()]
+        except OSError:
+            return []
+
+    def kill(self):
+        """Kill the worker and the supervisor abruptly (SIGKILL), as a crash would: killing the
+        supervisor alone would leave its worker serving."""
+        if self.process is not None and self.process.poll() is None:
+            for pid in self.worker_pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        super().kill()

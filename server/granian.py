@@ -1,0 +1,131 @@
+"""Serve the project with granian (a Rust HTTP and WebSocket server), measured beside daphne and
+uvicorn in docs/performance.md.
+
+``python -m server.granian [--host H] [--port P] [--proxy-headers [--forwarded-allow-ips IPS]]``.
+daphne stays the default (server/daphne.py). The same settings as server/uvicorn.py:
+``WEBSOCKET_MAX_MESSAGE_BYTES``, ``ACCESS_LOG``, ``LOG_LEVEL``; loopback unless told otherwise.
+
+granian runs one supervisor process and forks one worker process that serves (``workers=1``:
+one process is one event loop on one core, as with the other servers; run one per core behind
+nginx). The ASGI interface is ``asginl`` (no lifespan events), as uvicorn's ``lifespan="off"``:
+Channels' router has no lifespan application.
+
+Two of the settings granian has no option for are applied to the application here:
+
+* The WebSocket message size limit. granian takes messages of up to tungstenite's own limits
+  (64 MiB per message, 16 MiB per frame) and has no setting for it, so
+  :class:`WebSocketMessageLimit` closes a connection whose message is over
+  ``WEBSOCKET_MAX_MESSAGE_BYTES`` with 1009, as daphne (with server/daphne.py's fix) and uvicorn
+  do. granian has read the whole message by then: the limit protects the application, not the
+  server's memory.
+* ``--proxy-headers``: granian's own ``wrap_asgi_with_proxy_headers`` (X-Forwarded-For and
+  X-Forwarded-Proto from ``--forwarded-allow-ips``), which its command line does not offer.
+"""
+
+import argparse
+import functools
+import os
+
+APPLICATION = "project.asgi:application"
+CLOSE_MESSAGE_TOO_BIG = 1009
+
+
+class WebSocketMessageLimit:
+    """ASGI middleware: a WebSocket message over ``max_bytes`` closes the connection with 1009.
+
+    The application then receives ``websocket.disconnect`` (code 1009) instead of the message,
+    so its disconnect handler runs as when the client goes away. Only ``receive`` is wrapped:
+    what the application sends goes to the server as it is.
+    """
+
+    def __init__(self, app, max_bytes):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def __call__(self, scope, receive, send):
+        if scope["type"] != "websocket":
+            return self.app(scope, receive, send)
+        limit = self.max_bytes
+
+        async def receive_within_limit():
+            message = await receive()
+            if message["type"] == "websocket.receive" and _message_bytes(message, limit) > limit:
+                await send({"type": "websocket.close", "code": CLOSE_MESSAGE_TOO_BIG})
+                return {"type": "websocket.disconnect", "code": CLOSE_MESSAGE_TOO_BIG}
+            return message
+
+        return self.app(scope, receive_within_limit, send)
+
+
+def _message_bytes(message, limit):
+    """The message's size on the wire, or any number over ``limit`` when it is over it."""
+    text = message.get("text")
+    if text is None:
+        return len(message.get("bytes") or b"")
+    # UTF-8 takes 1 to 4 bytes a character: encode only when the length cannot decide.
+    if len(text) * 4 <= limit or len(text) > limit:
+        return len(text)
+    return len(text.encode())
+
+
+def load_application(target, forwarded_allow_ips=None):
+    """The application a granian worker serves (run in the worker, after it forked)."""
+    from django.conf import settings
+
+    from project.asgi import application
+
+    app = WebSocketMessageLimit(application, settings.WEBSOCKET_MAX_MESSAGE_BYTES)
+    if forwarded_allow_ips is not None:
+        from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+        app = wrap_asgi_with_proxy_headers(app, trusted_hosts=forwarded_allow_ips)
+    return app
+
+
+def main(argv=None):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind nginx)",
+    )
+    parser.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="log every request (default: the ACCESS_LOG setting)",
+    )
+    args = parser.parse_args(argv)
+
+    from django.conf import settings
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    server = Server(
+        APPLICATION,
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.ASGINL,
+        workers=1,
+        loop=Loops.uvloop,
+        # HTTP/1.1 only, as daphne and uvicorn serve it (nginx proxies with HTTP/1.1).
+        http=HTTPModes.http1,
+        websockets=True,
+        log_level=LogLevels(settings.LOG_LEVEL.lower()),
+        log_access=settings.ACCESS_LOG if args.access_log is None else args.access_log,
+    )
+    server.serve(
+        target_loader=functools.partial(
+            load_application,
+            forwarded_allow_ips=args.forwarded_allow_ips if args.proxy_headers else None,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
