@@ -4,31 +4,17 @@ import contextlib
 import http.client
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
+
+from server.commands import port_accepts
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class ServerStartError(RuntimeError):
     """A server did not come up; the message says which and shows the end of its log."""
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_accepts(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def http_get(port, path, timeout=10.0, headers=None):

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.servers import ServerProcess, ServerStartError, free_port
-from server.commands import APPLICATION, command
+from bench.servers import ServerProcess, ServerStartError
+from server.commands import APPLICATION, command, free_port
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

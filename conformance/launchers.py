@@ -6,13 +6,12 @@ The command lines come from server/commands.py, the one place that names them; t
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.commands import command
+from server.commands import command, free_port, port_accepts
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -51,22 +50,6 @@ def server_env(**overrides):
     )
     env.update(overrides)
     return env
-
-
-def free_port(host="127.0.0.1"):
-    """A TCP port on ``host`` that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def port_accepts(port, host="127.0.0.1"):
-    """True when something accepts TCP connections on ``host:port``."""
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 class StartError(RuntimeError):

@@ -1,6 +1,8 @@
 """The command line of each server the project supports, in one place: the tests, the benchmark
 and the conformance run start servers exactly as ``make run`` does."""
 
+import argparse
+import socket
 import sys
 
 APPLICATION = "project.asgi:application"
@@ -22,3 +24,40 @@ def command(server, *, host="127.0.0.1", port=8000, extra_args=(), python=sys.ex
     if server == "granian":
         return [python, "-m", "server.granian", "--host", host, "--port", str(port), *extra_args]
     raise ValueError(f"unknown server {server!r}; the project serves with {', '.join(SERVERS)}")
+
+
+def launcher_arguments(description):
+    """The command line :mod:`server.uvicorn` and :mod:`server.granian` share: an address, the
+    proxy headers to trust behind nginx, and the access log."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind nginx)",
+    )
+    parser.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="log every request (default: the ACCESS_LOG setting)",
+    )
+    return parser
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port on ``host`` that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def port_accepts(port, host="127.0.0.1"):
+    """True when something accepts TCP connections on ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False

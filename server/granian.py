@@ -22,9 +22,10 @@ Two of the settings granian has no option for are applied to the application her
   X-Forwarded-Proto from ``--forwarded-allow-ips``), which its command line does not offer.
 """
 
-import argparse
 import functools
 import os
+
+from server.commands import launcher_arguments
 
 APPLICATION = "project.asgi:application"
 CLOSE_MESSAGE_TOO_BIG = 1009
@@ -84,21 +85,7 @@ def load_application(target, forwarded_allow_ips=None):
 
 def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument(
-        "--proxy-headers",
-        action="store_true",
-        help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind nginx)",
-    )
-    parser.add_argument("--forwarded-allow-ips", default="127.0.0.1")
-    parser.add_argument(
-        "--access-log",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="log every request (default: the ACCESS_LOG setting)",
-    )
+    parser = launcher_arguments(__doc__.splitlines()[0])
     args = parser.parse_args(argv)
 
     from django.conf import settings

@@ -7,27 +7,14 @@ messages and closes oversize ones with 1009 by itself; the size limit is the sam
 ``WEBSOCKET_MAX_MESSAGE_BYTES``.
 """
 
-import argparse
 import os
+
+from server.commands import launcher_arguments
 
 
 def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument(
-        "--proxy-headers",
-        action="store_true",
-        help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind nginx)",
-    )
-    parser.add_argument("--forwarded-allow-ips", default="127.0.0.1")
-    parser.add_argument(
-        "--access-log",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="log every request (default: the ACCESS_LOG setting)",
-    )
+    parser = launcher_arguments(__doc__.splitlines()[0])
     args = parser.parse_args(argv)
 
     import uvicorn

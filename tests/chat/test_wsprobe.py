@@ -15,9 +15,9 @@ import pytest
 
 from rfc6455.client import ClosedWithError, ConnectFailed, HandshakeRefused, MalformedServerFrame
 from rfc6455.frames import HANDSHAKE_GUID
+from server.commands import free_port
 from tests.support.chatting import create_user, login_cookie
 from tests.support.servers import PROJECT_DIR
-from tests.support.waiting import free_port
 
 pytestmark = pytest.mark.live_server_process
 

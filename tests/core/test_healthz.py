@@ -6,8 +6,8 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from server.commands import free_port
 from tests.support.servers import DaphneServer
-from tests.support.waiting import free_port
 
 pytestmark = pytest.mark.django_db
 

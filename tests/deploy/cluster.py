@@ -17,8 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from server.commands import free_port, port_accepts
 from tests.support.servers import ARTIFACTS_DIR, PROJECT_DIR, DaphneServer, stop_process
-from tests.support.waiting import free_port, port_accepts, wait_until
+from tests.support.waiting import wait_until
 
 DEPLOY_DIR = PROJECT_DIR / "deploy"
 UNIT_FILE = DEPLOY_DIR / "systemd" / "chat-daphne@.service"

@@ -17,10 +17,10 @@ from websockets.sync.client import connect
 
 from accounts.throttle import address_throttle_key, username_throttle_key
 from chat.models import Message
+from server.commands import port_accepts
 from tests.deploy.cluster import SERVED_BY
 from tests.support.accounts import STRONG_PASSWORD
 from tests.support.chatting import events_until, is_message, is_presence, say
-from tests.support.waiting import port_accepts
 
 pytestmark = pytest.mark.live_server_process
 

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from server.commands import command
-from tests.support.waiting import free_port, port_accepts, wait_until
+from server.commands import command, free_port, port_accepts
+from tests.support.waiting import wait_until
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"

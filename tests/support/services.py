@@ -9,8 +9,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from server.commands import free_port, port_accepts
 from tests.support.servers import ARTIFACTS_DIR, ProcessHandle, stop_process
-from tests.support.waiting import free_port, port_accepts, wait_until
+from tests.support.waiting import wait_until
 
 
 class _ServerProcess(ProcessHandle):
