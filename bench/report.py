@@ -81,7 +81,7 @@ def _database_rows(configuration, project_figure=None, with_rate=True):
     return rows
 
 
-def _figure_rows(title, figure, project_figure=None, p50_digits=1):
+def _figure_rows(title, figure, project_figure=None, p50_digits=1, p99_digits=1):
     """req/s, server CPU per request, p50, p99 and errors of an HTTP figure at c=32."""
     return [
         Row(f"{title}: req/s", figure, "rate", 0, "higher", project_figure),
@@ -94,7 +94,7 @@ def _figure_rows(title, figure, project_figure=None, p50_digits=1):
             project_figure,
         ),
         Row(f"{title}: p50, ms", figure, "p50_ms", p50_digits, "lower", project_figure),
-        Row(f"{title}: p99, ms", figure, "p99_ms", 1, "lower", project_figure),
+        Row(f"{title}: p99, ms", figure, "p99_ms", p99_digits, "lower", project_figure),
         Row(f"{title}: errors", figure, "errors", 0, "", project_figure),
     ]
 
@@ -103,16 +103,9 @@ ROWS = [
     # Like for like: the peer's "/" (writes session["user"]) and "/whoami" (reads it) against
     # the project's "/" (counts visits in the session) and a page that only reads the session.
     *_figure_rows("1a. session round trip, like for like, c=32", "session_c32", "session_pair_c32"),
-    Row("1. session c=32: req/s", "session_c32", "rate", 0, "higher"),
-    Row("1. session c=32: server CPU per request, ms", "session_c32", "server_cpu_per_unit_ms", 2),
-    Row("1. session c=32: p50, ms", "session_c32", "p50_ms", 1),
-    Row("1. session c=32: p99, ms", "session_c32", "p99_ms", 1),
-    Row("1. session c=32: errors", "session_c32", "errors", 0, ""),
+    *_figure_rows("1. session c=32", "session_c32"),
     Row("1. session c=32: sessions (32 expected)", "session_c32", "distinct_sessions", 0, ""),
-    Row("1. session c=1: req/s", "session_c1", "rate", 0, "higher"),
-    Row("1. session c=1: server CPU per request, ms", "session_c1", "server_cpu_per_unit_ms", 2),
-    Row("1. session c=1: p50, ms", "session_c1", "p50_ms", 2),
-    Row("1. session c=1: p99, ms", "session_c1", "p99_ms", 2),
+    *_figure_rows("1. session c=1", "session_c1", p50_digits=2, p99_digits=2),
     Row("1. logged-in page c=32: req/s", "session_login_c32", "rate", 0, ""),
     Row(
         "1. logged-in page c=32: server CPU per request, ms",

@@ -151,21 +151,16 @@ def project_targets(options):
                 notes={"CONN_MAX_AGE": "default (60)"},
                 **common,
             ),
-            Target(
-                key="project_cma0",
-                label=f"project ({server_name}, Django's handler, CONN_MAX_AGE=0)",
-                figures=("db",),
-                env=project_env(options, conn_max_age=0, http_handler="django"),
-                notes={"CONN_MAX_AGE": "0", "HTTP_HANDLER": "django"},
-                **common,
-            ),
-            Target(
-                key="project_stock",
-                label=f"project ({server_name}, Django's handler, CONN_MAX_AGE=60)",
-                figures=("db",),
-                env=project_env(options, conn_max_age=60, http_handler="django"),
-                notes={"CONN_MAX_AGE": "60", "HTTP_HANDLER": "django"},
-                **common,
+            *(
+                Target(
+                    key=key,
+                    label=f"project ({server_name}, Django's handler, CONN_MAX_AGE={age})",
+                    figures=("db",),
+                    env=project_env(options, conn_max_age=age, http_handler="django"),
+                    notes={"CONN_MAX_AGE": str(age), "HTTP_HANDLER": "django"},
+                    **common,
+                )
+                for key, age in (("project_cma0", 0), ("project_stock", 60))
             ),
         ]
     return targets
