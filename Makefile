@@ -17,14 +17,10 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 ## Install, migrate and serve HTTP and WebSockets with daphne on http://$(HOST):$(PORT)
 ## (server.daphne: daphne's command line, with the project's WebSocket fixes).
-## SERVER=uvicorn serves with uvicorn instead (docs/performance.md says when to choose it).
+## SERVER=uvicorn or SERVER=granian serves with those instead (docs/performance.md says when).
 run: install
 	$(PY) manage.py migrate --noinput
-ifeq ($(SERVER),uvicorn)
-	exec $(PY) -m server.uvicorn --host $(HOST) --port $(PORT)
-else
-	exec $(PY) -m server.daphne -b $(HOST) -p $(PORT) project.asgi:application
-endif
+	exec $(PY) -m server $(SERVER) --host $(HOST) --port $(PORT)
 
 ## Install with the test tools, make sure MariaDB, Redis, nginx, chromium, redis-sentinel and
 ## memcached are there, run the whole suite.
