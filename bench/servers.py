@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from server.commands import port_accepts
+from server.commands import port_accepts, stop_process
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -253,12 +253,7 @@ class ServerProcess:
         if self.process is None or self.process.poll() is not None:
             return
         children = [(pid, _start_time(pid)) for pid in self.pids()[1:]]
-        try:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=timeout)
+        stop_process(self.process, timeout)
         # A supervisor killed before it stopped its workers leaves them serving.
         for pid, started in children:
             # The same process, not a new one that reused its pid.

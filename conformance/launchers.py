@@ -5,13 +5,12 @@ The command lines come from server/commands.py, the one place that names them; t
 """
 
 import os
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.commands import command, free_port, port_accepts
+from server.commands import command, free_port, port_accepts, stop_process
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -109,14 +108,7 @@ class ServerProcess:
 
     def stop(self, timeout=10):
         """SIGTERM, then SIGKILL after ``timeout`` seconds; wait for the pid to go."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=timeout)
+        stop_process(self.process, timeout)
 
     def __enter__(self):
         return self.start()

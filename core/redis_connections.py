@@ -42,16 +42,22 @@ class RedisTarget:
     def uses_sentinel(self):
         return bool(self.sentinels)
 
+    def _timeouts(self, socket_timeout=None):
+        return {
+            "socket_connect_timeout": self.connect_timeout,
+            "socket_timeout": self.socket_timeout if socket_timeout is None else socket_timeout,
+        }
+
+    def _sentinel_addresses(self):
+        return [list(address) for address in self.sentinels]
+
     def sentinel_kwargs(self):
         """Connection options of the Sentinels themselves.
 
         Given explicitly: without them the Sentinels get redis-py's default timeouts (seconds,
         not ours), and a Sentinel host that stops answering would hold up every new connection.
         """
-        kwargs = {
-            "socket_connect_timeout": self.connect_timeout,
-            "socket_timeout": self.socket_timeout,
-        }
+        kwargs = self._timeouts()
         if self.sentinel_password:
             kwargs["password"] = self.sentinel_password
         return kwargs
@@ -71,7 +77,7 @@ class RedisTarget:
             location = f"redis://{self.master}/{self.db}"
             options.update(
                 CONNECTION_FACTORY="django_redis.pool.SentinelConnectionFactory",
-                SENTINELS=[list(address) for address in self.sentinels],
+                SENTINELS=self._sentinel_addresses(),
                 SENTINEL_KWARGS=self.sentinel_kwargs(),
             )
             if self.password:
@@ -85,15 +91,12 @@ class RedisTarget:
 
     def channel_layer_host(self, *, socket_timeout):
         """One entry of channels-redis's ``hosts``; ``socket_timeout`` for its blocking receive."""
-        timeouts = {
-            "socket_connect_timeout": self.connect_timeout,
-            "socket_timeout": socket_timeout,
-        }
+        timeouts = self._timeouts(socket_timeout)
         if not self.uses_sentinel:
             return {"address": self.url, **timeouts}
         host = {
             "master_name": self.master,
-            "sentinels": [list(address) for address in self.sentinels],
+            "sentinels": self._sentinel_addresses(),
             "sentinel_kwargs": self.sentinel_kwargs(),
             "db": self.db,
             **timeouts,
@@ -106,10 +109,7 @@ class RedisTarget:
         """A new ``redis.asyncio`` client, for the running event loop (chat/live.py)."""
         import redis.asyncio as aioredis
 
-        timeouts = {
-            "socket_connect_timeout": self.connect_timeout,
-            "socket_timeout": self.socket_timeout,
-        }
+        timeouts = self._timeouts()
         if not self.uses_sentinel:
             return aioredis.Redis.from_url(self.url, **timeouts)
         sentinel = aioredis.Sentinel(self.sentinels, sentinel_kwargs=self.sentinel_kwargs())

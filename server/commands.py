@@ -2,7 +2,9 @@
 and the conformance run start servers exactly as ``make run`` does."""
 
 import argparse
+import signal
 import socket
+import subprocess
 import sys
 
 APPLICATION = "project.asgi:application"
@@ -61,3 +63,16 @@ def port_accepts(port, host="127.0.0.1"):
             return True
     except OSError:
         return False
+
+
+def stop_process(process, timeout=10):
+    """Stop ``process`` (a ``Popen``) by its pid: SIGTERM, then SIGKILL after ``timeout``; wait
+    for it to be gone."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)

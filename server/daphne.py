@@ -69,10 +69,14 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
     def onMessageBegin(self, isBinary):
         super().onMessageBegin(isBinary)
         if isBinary:
-            self._text_decoder = self._text_parts = None
-        else:
+            self._text_parts = None
+            return
+        # One decoder per connection, reset for each text message.
+        if self._text_decoder is None:
             self._text_decoder = codecs.getincrementaldecoder("utf-8")()
-            self._text_parts = []
+        else:
+            self._text_decoder.reset()
+        self._text_parts = []
 
     def onMessageFrameData(self, payload):
         if self._text_parts is not None:

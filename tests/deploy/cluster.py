@@ -17,8 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server.commands import free_port, port_accepts
-from tests.support.servers import ARTIFACTS_DIR, PROJECT_DIR, DaphneServer, stop_process
+from server.commands import free_port, port_accepts, stop_process
+from tests.support.servers import ARTIFACTS_DIR, PROJECT_DIR, DaphneServer
 from tests.support.waiting import wait_until
 
 DEPLOY_DIR = PROJECT_DIR / "deploy"

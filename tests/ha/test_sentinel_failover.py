@@ -256,7 +256,6 @@ def test_primary_killed_fails_over_with_users_logged_in_and_chat_flowing(cluster
             wait_until(lambda: all(200 in loop.statuses for loop in pages), timeout=10)
             assert cluster.replicate_everything_written() == 1
 
-            killed_at = time.monotonic()
             cluster.primary.kill()
             outage = {}
             for server in servers:
@@ -275,7 +274,6 @@ def test_primary_killed_fails_over_with_users_logged_in_and_chat_flowing(cluster
                     timeout=30,
                     message=f"{server.name}'s /healthz back to 200",
                 )
-            recovered_seconds = time.monotonic() - killed_at
             new_master = cluster.master_port()
 
             wait_until(
@@ -307,11 +305,6 @@ def test_primary_killed_fails_over_with_users_logged_in_and_chat_flowing(cluster
                 assert page.status_code == 200, (server.name, username, page.status_code)
                 assert username in page.text
 
-    print(
-        f"\nfailover: /healthz back to 200 on both processes {recovered_seconds:.1f}s after "
-        f"the kill; chat reconnections: alice {alice.connections - 1}, bob {bob.connections - 1}"
-        f" (close codes {alice.close_codes + bob.close_codes})"
-    )
     assert new_master == cluster.replica.port
     for body in (response.json() for response in outage.values()):
         assert body["database"] == "ok"

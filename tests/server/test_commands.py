@@ -7,8 +7,8 @@ import sys
 import httpx
 import pytest
 
-from server.commands import SERVERS, command, free_port, port_accepts
-from tests.support.servers import PROJECT_DIR, stop_process
+from server.commands import SERVERS, command, free_port, port_accepts, stop_process
+from tests.support.servers import PROJECT_DIR
 from tests.support.waiting import wait_until
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from server.commands import command, free_port, port_accepts
+from server.commands import command, free_port, port_accepts, stop_process
 from tests.support.waiting import wait_until
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -43,18 +43,6 @@ def production_env(**overrides):
         "CSRF_COOKIE_SECURE": "0",
         **overrides,
     }
-
-
-def stop_process(process, timeout=10):
-    """Stop ``process`` by its pid: SIGTERM, then SIGKILL after ``timeout``; wait for it."""
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=timeout)
 
 
 class ProcessHandle:

@@ -9,8 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from server.commands import free_port, port_accepts
-from tests.support.servers import ARTIFACTS_DIR, ProcessHandle, stop_process
+from server.commands import free_port, port_accepts, stop_process
+from tests.support.servers import ARTIFACTS_DIR, ProcessHandle
 from tests.support.waiting import wait_until
 
 
