@@ -7,12 +7,16 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
+from redis.exceptions import RedisError
 
 from chat import live, protocol, selectors, services
 from chat.dispatch import DirectDispatchMixin, SerialDispatchMixin
 from chat.protocol import ErrorCode, ProtocolError
+from core import session_ends
+from server.ws_guard import CLOSE_LOGGED_OUT, note_accepted
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,9 @@ def encode_event(event):
     return json.dumps(event, ensure_ascii=False)
 
 
+UNSENT_DETAIL = "The message could not be sent; try again."
+
+
 def room_group_name(room_name):
     return f"chat.{room_name}"
 
@@ -50,6 +57,11 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
 
     presence_task = None
     in_room = False
+    session_groups = ()
+    # Set once the session has ended: frames still queued are not posted.
+    ended = False
+    accepted = False
+    frame_received_at = None
 
     async def __call__(self, scope, receive, send):
         self.consumer_task = asyncio.current_task()
@@ -77,18 +89,28 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
     async def connect(self):
         self.user = self.scope["user"]
         if not self.user.is_authenticated:
-            # Closing before accepting refuses the handshake: daphne answers HTTP 403.
-            await self.close()
+            # Accepted, then closed as "logged out": a refused handshake (HTTP 403) would look
+            # the same to the page as an outage or a foreign origin.
+            await self.end_session()
             return
         self.username = self.user.get_username()
         self.room_name = self.scope["url_route"]["kwargs"]["room_name"]
         self.room_group_name = room_group_name(self.room_name)
+        session = self.scope["session"]
+        self.session_uid = session_ends.session_uid(session)
+        self.session_auth_hash = session.get(HASH_SESSION_KEY)
+        # Where the end of this login session or a change of its user is announced, by any
+        # process (core/session_ends.py).
+        self.session_groups = (
+            session_ends.session_group(self.session_uid),
+            session_ends.user_group(self.user.pk),
+        )
         self.presence_version = 0
         self.presence_users = None
 
         # Join the group before reading history: a message stored in between then arrives both
         # ways, and the id check in chat_message drops the copy, instead of being missed.
-        await self.channel_layer.group_add(self.room_group_name, self.channel_name)
+        await self.join_groups()
         self.in_room = True
         await self.accept()
         history = await database_sync_to_async(selectors.recent_messages)(self.room_name)
@@ -99,6 +121,24 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         await self.announce_presence(state, always=True)
         self.presence_task = asyncio.create_task(self.keep_presence())
 
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+        note_accepted(self.scope)
+
+    async def join_groups(self):
+        for group in (self.room_group_name, *self.session_groups):
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def end_session(self):
+        """Close with 4401, "logged out" (server/ws_guard.py): the page stops retrying."""
+        if self.ended:
+            return
+        self.ended = True
+        if not self.accepted:
+            await self.accept()
+        await self.close(code=CLOSE_LOGGED_OUT)
+
     async def disconnect(self, code):
         await self.leave_room()
 
@@ -108,39 +148,86 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         self.in_room = False
         if self.presence_task is not None:
             self.presence_task.cancel()
-        await self.channel_layer.group_discard(self.room_group_name, self.channel_name)
+        for group in (self.room_group_name, *self.session_groups):
+            await self.channel_layer.group_discard(group, self.channel_name)
         state = await live.presence().leave(self.room_name, self.channel_name, self.username)
         await self.announce_presence(state)
 
+    async def websocket_receive(self, message):
+        # When the frame arrived (chat/dispatch.py), for the rate limit.
+        self.frame_received_at = message.get("received_at")
+        await super().websocket_receive(message)
+
     async def receive(self, text_data=None, bytes_data=None):
+        if self.ended:
+            return
+        client_id = None
         try:
             event = protocol.parse_client_event(text_data, bytes_data)
+            client_id = protocol.client_id_of(event)
             text = event.get("text")
             try:
                 services.validate_message_text(text)
             except ValidationError as exc:
                 raise ProtocolError(exc.code, exc.messages[0]) from None
-            if not await live.message_rate_limiter().hit(f"user:{self.user.pk}"):
-                raise ProtocolError(
-                    ErrorCode.RATE_LIMITED,
-                    f"More than {settings.CHAT_MESSAGES_PER_WINDOW} messages in "
-                    f"{settings.CHAT_RATE_WINDOW_SECONDS:g} seconds; slow down.",
-                )
-            message = await self.post_message(text)
+            await self.check_rate_limit()
+            message, created = await self.post_message(text, client_id)
         except ProtocolError as exc:
-            await self.send_event(protocol.error_event(exc.code, exc.detail))
+            await self.send_event(protocol.error_event(exc.code, exc.detail, client_id))
             return
         data = protocol.message_data(message)
-        # Serialized once here rather than by each of the room's consumers.
-        await self.channel_layer.group_send(
-            self.room_group_name,
-            {"type": "chat.message", "id": data["id"], "text": encode_event(data)},
-        )
-
-    async def post_message(self, text):
+        if not created:
+            # A resend of a stored message: acknowledged to its sender only, as first stored.
+            await self.send_event(data)
+            return
         try:
-            return await database_sync_to_async(services.post_message)(
-                user=self.user, room=self.room_name, text=text
+            # Serialized once here rather than by each of the room's consumers.
+            await self.within_redis_timeout(
+                self.channel_layer.group_send(
+                    self.room_group_name,
+                    {"type": "chat.message", "id": data["id"], "text": encode_event(data)},
+                )
+            )
+        except (TimeoutError, RedisError) as exc:
+            # Stored but not broadcast: the client resends it (same client id) and gets the
+            # stored message back; the room sees it in its history.
+            logger.warning(
+                "broadcasting message %s in room %s failed: %s",
+                data["id"],
+                self.room_name,
+                type(exc).__name__,
+            )
+            await self.send_event(
+                protocol.error_event(ErrorCode.UNAVAILABLE, UNSENT_DETAIL, client_id)
+            )
+
+    async def within_redis_timeout(self, operation):
+        """Await ``operation`` for at most ``REDIS_SOCKET_TIMEOUT`` seconds, else TimeoutError:
+        the sender hears of an outage within that, whatever the client's own retries."""
+        async with asyncio.timeout(settings.REDIS_SOCKET_TIMEOUT):
+            return await operation
+
+    async def check_rate_limit(self):
+        limiter = live.message_rate_limiter()
+        try:
+            allowed = await self.within_redis_timeout(
+                limiter.hit(f"user:{self.user.pk}", received_at=self.frame_received_at)
+            )
+        except (TimeoutError, RedisError) as exc:
+            logger.warning("chat rate limit unavailable: %s", type(exc).__name__)
+            raise ProtocolError(ErrorCode.UNAVAILABLE, UNSENT_DETAIL) from None
+        if not allowed:
+            raise ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                f"More than {settings.CHAT_MESSAGES_PER_WINDOW} messages in "
+                f"{settings.CHAT_RATE_WINDOW_SECONDS:g} seconds; slow down.",
+            )
+
+    async def post_message(self, text, client_id):
+        """``(message, created)``: stored now, or before under the same client id."""
+        try:
+            return await database_sync_to_async(services.post_message_once)(
+                user=self.user, room=self.room_name, text=text, client_id=client_id
             )
         except ValidationError as exc:
             raise ProtocolError(exc.code, exc.messages[0]) from None
@@ -159,6 +246,18 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
 
     async def presence_update(self, event):
         await self.show_presence(tuple(event["users"]), event["version"])
+
+    # Handlers of the session's and the user's events (core/session_ends.py)
+
+    async def session_ended(self, event):
+        await self.end_session()
+
+    async def user_changed(self, event):
+        end, self.session_auth_hash = session_ends.should_end(
+            event, session_auth_hash=self.session_auth_hash, uid=self.session_uid
+        )
+        if end:
+            await self.end_session()
 
     # Presence
 
@@ -208,8 +307,9 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
             try:
                 # Re-adding refreshes the membership's age, so that the group forgets the
                 # channels of a killed process after the layer's group_expiry but never a live
-                # one; it also rejoins a group that a Redis restart emptied.
-                await self.channel_layer.group_add(self.room_group_name, self.channel_name)
+                # one; it also rejoins a group that a Redis restart emptied. (The session's and
+                # the user's groups too.)
+                await self.join_groups()
                 state = await live.presence().renew(
                     self.room_name, self.channel_name, self.username
                 )

@@ -7,6 +7,7 @@ raised in the consumer) without either.
 
 import asyncio
 import functools
+import time
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
@@ -65,14 +66,21 @@ class SerialDispatchMixin:
                 return
         inbox = asyncio.Queue()
 
-        async def forward(source):
+        async def forward(source, stamp=False):
             try:
                 while True:
-                    inbox.put_nowait((await source(), None))
+                    message = await source()
+                    if stamp:
+                        # When the frame arrived, before it waits behind slow handlers: the
+                        # chat's rate limit counts it then (chat/live.py).
+                        message["received_at"] = time.monotonic()
+                    inbox.put_nowait((message, None))
             except Exception as exc:
                 inbox.put_nowait((None, exc))
 
-        forwarders = [asyncio.ensure_future(forward(source)) for source in sources]
+        forwarders = [
+            asyncio.ensure_future(forward(source, stamp=source is receive)) for source in sources
+        ]
         try:
             while True:
                 message, error = await inbox.get()

@@ -7,6 +7,7 @@ clock so that the processes' clocks need not agree.
 """
 
 import asyncio
+import bisect
 import itertools
 import time
 import uuid
@@ -153,17 +154,29 @@ class LocalPresence(PresenceStore):
 # ------------------------------------------------------------------------------------------------
 
 # Sliding window: a sorted set of the accepted hits' times (ms). A refused hit is not recorded,
-# so a client that slows down gets through again as soon as the window has room.
+# so a client that slows down gets through again as soon as the window has room. A hit is timed
+# when its frame arrived (ARGV[4] ms ago), not when a server held up by a stalled database got
+# to it: a backlog of messages the client sent at an allowed pace is not refused when it drains.
 _RATE_SCRIPT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local window = tonumber(ARGV[2])
+local at = now - tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
+if redis.call('ZCOUNT', KEYS[1], '(' .. (at - window), '+inf') >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], at, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], window)
 return 1
 """
+
+
+def _age(received_at):
+    """How long ago (s, never negative) a frame received at monotonic ``received_at`` arrived."""
+    if received_at is None:
+        return 0.0
+    return max(0.0, time.monotonic() - received_at)
 
 
 class RedisRateLimiter:
@@ -173,11 +186,13 @@ class RedisRateLimiter:
         self.limit = limit
         self.window_ms = round(window * 1000)
 
-    async def hit(self, key):
-        """Record a hit for ``key`` and return True, or return False when over the limit."""
+    async def hit(self, key, received_at=None):
+        """Record a hit for ``key`` made at ``received_at`` (``time.monotonic()``; now if None)
+        and return True, or return False when over the limit."""
         script = redis_client().register_script(_RATE_SCRIPT)
         allowed = await script(
-            keys=[_key("rate", key)], args=[self.limit, self.window_ms, uuid.uuid4().hex]
+            keys=[_key("rate", key)],
+            args=[self.limit, self.window_ms, uuid.uuid4().hex, round(_age(received_at) * 1000)],
         )
         return bool(allowed)
 
@@ -190,14 +205,15 @@ class LocalRateLimiter:
         self.window = window
         self.hits = defaultdict(deque)
 
-    async def hit(self, key):
+    async def hit(self, key, received_at=None):
         hits = self.hits[key]
         now = time.monotonic()
+        at = now if received_at is None else min(received_at, now)
         while hits and hits[0] <= now - self.window:
             hits.popleft()
-        if len(hits) >= self.limit:
+        if sum(1 for hit in hits if hit > at - self.window) >= self.limit:
             return False
-        hits.append(now)
+        bisect.insort(hits, at)
         return True
 
 

@@ -1,12 +1,18 @@
 """The chat's wire protocol: JSON text frames in both directions (see README, "Chat").
 
-Client to server: ``{"type": "message", "text": "..."}``. Server to clients: ``message``,
-``history``, ``presence`` and, to the offending client only, ``error`` events.
+Client to server: ``{"type": "message", "text": "...", "client_id": "..."}``, the client id
+optional (1 to 64 of ``[A-Za-z0-9_-]``). Server to clients: ``message`` (with the sender's
+``client_id``, null when none), ``history``, ``presence`` and, to the offending client only,
+``error`` events (with the refused message's ``client_id``, null when unknown). A resend of a
+stored (user, client id) is answered to its sender only, with the stored ``message`` event.
 """
 
 import datetime
 import enum
 import json
+import re
+
+from chat.models import CLIENT_ID_PATTERN
 
 
 class ErrorCode(enum.StrEnum):
@@ -50,6 +56,22 @@ def parse_client_event(text_data, bytes_data=None):
     return event
 
 
+_CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
+
+
+def client_id_of(event):
+    """The event's optional ``client_id``; :class:`ProtocolError` when it is not a valid one."""
+    client_id = event.get("client_id")
+    if client_id is None:
+        return None
+    if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
+        raise ProtocolError(
+            ErrorCode.MALFORMED,
+            "client_id must be 1 to 64 letters, digits, hyphens or underscores.",
+        )
+    return client_id
+
+
 def timestamp(moment):
     """``2026-11-21T14:03:05.123Z``: UTC, milliseconds."""
     moment = moment.astimezone(datetime.UTC)
@@ -64,6 +86,7 @@ def message_data(message):
         "user": message.user.get_username(),
         "text": message.text,
         "sent_at": timestamp(message.created_at),
+        "client_id": message.client_id,
     }
 
 
@@ -75,5 +98,10 @@ def presence_event(users):
     return {"type": "presence", "users": list(users)}
 
 
-def error_event(code, detail):
-    return {"type": "error", "code": str(ErrorCode(code)), "detail": str(detail)}
+def error_event(code, detail, client_id=None):
+    return {
+        "type": "error",
+        "code": str(ErrorCode(code)),
+        "detail": str(detail),
+        "client_id": client_id,
+    }

@@ -2,9 +2,10 @@
 ``database_sync_to_async``."""
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from chat.models import MESSAGE_MAX_LENGTH, Message, validate_room_name
+from chat.models import MESSAGE_MAX_LENGTH, Message, validate_client_id, validate_room_name
 
 
 def validate_message_text(text):
@@ -33,3 +34,33 @@ def post_message(*, user, room, text):
     validate_room_name(room)
     validate_message_text(text)
     return Message.objects.create(user=user, room=room, text=text)
+
+
+def post_message_once(*, user, room, text, client_id):
+    """Store ``user``'s message unless the same ``client_id`` of theirs is stored already.
+
+    Returns ``(message, created)``: the new message, or the one stored under that client id
+    before (a client resending what it saw no acknowledgement for). ``client_id`` None always
+    stores. The unique constraint on (user, client_id) decides, so that two processes racing
+    with the same resend still store it once.
+    """
+    validate_room_name(room)
+    validate_message_text(text)
+    if client_id is None:
+        return Message.objects.create(user=user, room=room, text=text), True
+    validate_client_id(client_id)
+    try:
+        with transaction.atomic():
+            return (
+                Message.objects.create(user=user, room=room, text=text, client_id=client_id),
+                True,
+            )
+    except IntegrityError:
+        stored = Message.objects.filter(user=user, client_id=client_id).first()
+        if stored is None:
+            raise
+    if stored.room != room:
+        raise ValidationError(
+            _("This client id was used for a message in another room."), code="malformed"
+        )
+    return stored, False

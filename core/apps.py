@@ -10,3 +10,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from core import checks  # noqa: F401 - registers the checks
+        from core.session_ends import connect_receivers
+
+        connect_receivers()

@@ -16,11 +16,11 @@ from server.handlers import get_asgi_application
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from core.health import describe_backends  # noqa: E402
+from core.websocket_origin import FullOriginValidator  # noqa: E402
 from server.ws_guard import ServiceGuardMiddleware  # noqa: E402
 
 if settings.SERVE_STATIC:
@@ -31,10 +31,9 @@ if settings.SERVE_STATIC:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # The chat's routes carry their own AuthMiddlewareStack (chat/routing.py).
-        "websocket": ServiceGuardMiddleware(
-            AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns))
-        ),
+        # The chat's routes carry their own AuthMiddlewareStack (chat/routing.py). The origin
+        # check compares scheme, host and port (core/websocket_origin.py).
+        "websocket": ServiceGuardMiddleware(FullOriginValidator(URLRouter(websocket_urlpatterns))),
     }
 )
 

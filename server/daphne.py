@@ -47,6 +47,7 @@ reactor.install()
 from daphne import cli as daphne_cli  # noqa: E402
 from daphne import server as daphne_server  # noqa: E402
 from daphne import ws_protocol  # noqa: E402
+from twisted.internet.interfaces import ISSLTransport  # noqa: E402
 
 
 def _autobahn_debug_logging():
@@ -189,6 +190,17 @@ class Server(daphne_server.Server):
         if getattr(action_logger, "stream", None) is sys.stdout and not settings.ACCESS_LOG:
             action_logger = None
         super().__init__(*args, action_logger=action_logger, **kwargs)
+
+    def create_application(self, protocol, scope):
+        if scope.get("type") == "websocket" and "scheme" not in scope:
+            # daphne leaves the WebSocket scope's optional "scheme" out, though it has read
+            # X-Forwarded-Proto (--proxy-headers) into client_scheme: the origin check
+            # (core/websocket_origin.py) needs it to tell https://site from http://site.
+            secure = getattr(protocol, "client_scheme", None) == "https" or (
+                ISSLTransport.providedBy(protocol.transport)
+            )
+            scope["scheme"] = "wss" if secure else "ws"
+        return super().create_application(protocol, scope)
 
     # Server.run() builds its WebSocket factory inline (``self.ws_factory = WebSocketFactory(...)``)
     # and then sets its options; adjusting the factory as it is assigned, before the server

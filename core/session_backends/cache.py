@@ -16,6 +16,8 @@ from django_redis.cache import RedisCache
 from pymemcache.exceptions import MemcacheError
 from redis.exceptions import RedisError
 
+from core.session_ends import aend_session_sockets, end_session_sockets
+
 # What the session caches raise when their server is unreachable: redis-py's errors; pymemcache's
 # own, and the socket errors it lets through (refused or reset connection, timeout).
 CACHE_SERVER_ERRORS = (RedisError, MemcacheError, OSError)
@@ -79,10 +81,78 @@ class SessionStore(cache.SessionStore):
         with _reported():
             return await super().aexists(session_key)
 
+    # A session deleted from the store (a logout, an operator deleting it by key, a new login
+    # over another user's session) takes its open chat sockets along (core/session_ends.py) -
+    # but not when cycle_key() deletes the old key of a session that lives on under a new one.
+    _quiet = False
+
+    def cycle_key(self):
+        with self._quietly():
+            super().cycle_key()
+
+    async def acycle_key(self):
+        with self._quietly():
+            await super().acycle_key()
+
+    def flush(self):
+        # flush() clears the data before it deletes: read whose session it was first.
+        ending = self._ending_session(None)
+        with self._quietly():
+            super().flush()
+        self._end_sockets(ending)
+
+    async def aflush(self):
+        ending = await self._aending_session(None)
+        with self._quietly():
+            await super().aflush()
+        await self._aend_sockets(ending)
+
     def delete(self, session_key=None):
         with _reported():
-            return super().delete(session_key)
+            ending = self._ending_session(session_key)
+            super().delete(session_key)
+        self._end_sockets(ending)
 
     async def adelete(self, session_key=None):
         with _reported():
-            return await super().adelete(session_key)
+            ending = await self._aending_session(session_key)
+            await super().adelete(session_key)
+        await self._aend_sockets(ending)
+
+    @contextmanager
+    def _quietly(self):
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+
+    def _ending_session(self, session_key):
+        """(data, key) of the session that ``delete(session_key)`` removes, or None."""
+        if self._quiet:
+            return None
+        with _reported():
+            if session_key is None:
+                if self.session_key is None:
+                    return None
+                # Its own data: already loaded (a logout's flush), else read now.
+                return dict(self._get_session()), self.session_key
+            return self._cache.get(self.cache_key_prefix + session_key) or {}, session_key
+
+    async def _aending_session(self, session_key):
+        if self._quiet:
+            return None
+        with _reported():
+            if session_key is None:
+                if self.session_key is None:
+                    return None
+                return dict(await self._aget_session()), self.session_key
+            return await self._cache.aget(self.cache_key_prefix + session_key) or {}, session_key
+
+    def _end_sockets(self, ending):
+        if ending is not None:
+            end_session_sockets(*ending)
+
+    async def _aend_sockets(self, ending):
+        if ending is not None:
+            await aend_session_sockets(*ending)
