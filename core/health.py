@@ -8,7 +8,9 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import caches
+from django.core.exceptions import DisallowedHost
 from django.db import connection
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +20,9 @@ CHECK_TIMEOUT_SECONDS = 2.5
 
 
 def _check_database():
+    # What a request's start does (close_old_connections): a connection broken by an outage is
+    # replaced, so the check recovers with the database. (It may run outside any request.)
+    connection.close_if_unusable_or_obsolete()
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
@@ -78,6 +83,30 @@ async def check_services():
         checks["session_cache"] = sync_to_async(_check_session_cache, thread_sensitive=False)
     results = await asyncio.gather(*(_run_check(name, check) for name, check in checks.items()))
     return dict(zip(checks, results, strict=True))
+
+
+# The paths of /healthz in both URLconfs (project/urls.py, project/urls_admin.py).
+HEALTHZ_PATHS = frozenset({"/healthz", "/healthz/"})
+
+
+async def healthz_response(request):
+    """The /healthz answer: JSON of :func:`check_services`, 200 when all are ok, else 503.
+
+    Made without the middleware chain, so that server/handlers.py can answer it on the event
+    loop: the host is checked against ``ALLOWED_HOSTS`` here, and only GET and HEAD are served.
+    """
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return HttpResponseBadRequest()
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    results = await check_services()
+    healthy = all(result == "ok" for result in results.values())
+    response = JsonResponse(results, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def describe_backends():

@@ -48,6 +48,10 @@ class RedisTarget:
             "socket_timeout": self.socket_timeout if socket_timeout is None else socket_timeout,
         }
 
+    def _connection_options(self, socket_timeout=None, *, asyncio=True):
+        """Timeouts and the retry policy of a connection pool of the project's own."""
+        return {**self._timeouts(socket_timeout), "retry": retry_policy(asyncio=asyncio)}
+
     def _sentinel_addresses(self):
         return [list(address) for address in self.sentinels]
 
@@ -67,6 +71,7 @@ class RedisTarget:
         options = {
             "SOCKET_CONNECT_TIMEOUT": self.connect_timeout,
             "SOCKET_TIMEOUT": self.socket_timeout,
+            "CONNECTION_POOL_KWARGS": {"retry": retry_policy(asyncio=False)},
         }
         location = self.url
         if self.uses_sentinel:
@@ -91,7 +96,7 @@ class RedisTarget:
 
     def channel_layer_host(self, *, socket_timeout):
         """One entry of channels-redis's ``hosts``; ``socket_timeout`` for its blocking receive."""
-        timeouts = self._timeouts(socket_timeout)
+        timeouts = self._connection_options(socket_timeout)
         if not self.uses_sentinel:
             return {"address": self.url, **timeouts}
         host = {
@@ -109,7 +114,7 @@ class RedisTarget:
         """A new ``redis.asyncio`` client, for the running event loop (chat/live.py)."""
         import redis.asyncio as aioredis
 
-        timeouts = self._timeouts()
+        timeouts = self._connection_options()
         if not self.uses_sentinel:
             return aioredis.Redis.from_url(self.url, **timeouts)
         sentinel = aioredis.Sentinel(self.sentinels, sentinel_kwargs=self.sentinel_kwargs())
@@ -123,6 +128,26 @@ class RedisTarget:
             return f"Redis {_without_credentials(self.url)}"
         sentinels = ",".join(_address(host, port) for host, port in self.sentinels)
         return f"Redis master {self.master!r} (database {self.db}) from Sentinel {sentinels}"
+
+
+def retry_policy(*, asyncio):
+    """Retry a command once, at once, on a fresh connection when its pooled connection turns
+    out dead (a connection error: Redis restarted, or a proxy dropped the idle connection);
+    never after a timeout.
+
+    redis-py's own default (10 retries with backoff, timeouts included) turned a stalled Redis
+    into a 20-second wait for every caller, and a pool built by django-redis or channels-redis
+    gets no retry at all: its first command after a Redis restart failed on a dead connection.
+    A retry after a timeout would only double the wait of a stalled server.
+    """
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    if asyncio:
+        from redis.asyncio.retry import Retry
+    else:
+        from redis.retry import Retry
+    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 
 
 async def aclose_async_client(client):

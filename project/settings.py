@@ -131,6 +131,13 @@ TEMPLATES = [
 # ------------------------------------------------------------------------------------------------
 # Database: MySQL (MariaDB) from DATABASE_URL, SQLite as the embedded default
 # ------------------------------------------------------------------------------------------------
+# MySQL only: a frozen server (or a query stuck behind a lock) costs a request this long, then
+# a 503 page, instead of holding one of the few request threads for good. libmariadb waits
+# exactly this long per read or write (no hidden retries). 0 turns it off, e.g. for a long
+# migration: DB_QUERY_TIMEOUT=0 ./manage.py migrate.
+DB_QUERY_TIMEOUT = env.int("DB_QUERY_TIMEOUT", default=5)
+if DB_QUERY_TIMEOUT < 0:
+    env.refuse(f"DB_QUERY_TIMEOUT must be 0 (off) or a number of seconds, got {DB_QUERY_TIMEOUT}")
 _database = env.url_or_none("DATABASE_URL", env.db_url)
 if _database is None:
     _database = {
@@ -147,6 +154,8 @@ elif _database.get("ENGINE") == "django.db.backends.mysql":
             "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=2),
         }
     )
+    if DB_QUERY_TIMEOUT:
+        _database["OPTIONS"].update(read_timeout=DB_QUERY_TIMEOUT, write_timeout=DB_QUERY_TIMEOUT)
     _database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 elif _database.get("ENGINE") != "django.db.backends.sqlite3":
     env.refuse(

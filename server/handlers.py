@@ -33,11 +33,12 @@ from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
-from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefix
 from django.core.handlers.base import BaseHandler
 from django.urls import set_script_prefix
 
 from core.errors import service_unavailable_response
+from core.health import HEALTHZ_PATHS, healthz_response
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,15 @@ class PooledASGIHandler(ASGIHandler):
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
+            return
+        if scope["path"] in HEALTHZ_PATHS:
+            # On the event loop, not a request thread: a monitor must get the JSON status even
+            # when every request thread hangs on a stalled service (which it should report).
+            try:
+                response = await healthz_response(ASGIRequest(scope, body_file))
+            finally:
+                body_file.close()
+            await self.send_response(response, send)
             return
         try:
             response = await self.pool.run(self.respond, scope, body_file)
