@@ -5,10 +5,11 @@ import contextlib
 
 import pytest
 from django.conf import settings
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chat.models import Message
 from chat.protocol import ErrorCode
+from server.ws_guard import CLOSE_LOGGED_OUT
 from tests.chat.conftest import ws_connect
 from tests.support.chatting import (
     create_user,
@@ -90,11 +91,14 @@ def test_history_after_reconnect(daphne_server):
     assert [message["text"] for message in sent] == ["one", "two"]
 
 
-def test_anonymous_handshake_is_refused_with_403(daphne_server):
-    with pytest.raises(InvalidStatus) as excinfo:
-        ws_connect(daphne_server, "/ws/chat/e2e/")
+def test_anonymous_handshake_is_accepted_then_closed_as_logged_out(daphne_server):
+    with (
+        ws_connect(daphne_server, "/ws/chat/e2e/") as chat,
+        pytest.raises(ConnectionClosed) as excinfo,
+    ):
+        chat.recv(timeout=10)
 
-    assert excinfo.value.response.status_code == 403
+    assert excinfo.value.rcvd.code == CLOSE_LOGGED_OUT
 
 
 def test_handshake_from_another_origin_is_refused_with_403(daphne_server):

@@ -17,6 +17,7 @@ from chat.consumers import ChatConsumer
 from chat.models import Message
 from chat.protocol import ErrorCode
 from project.asgi import application
+from server.ws_guard import CLOSE_LOGGED_OUT
 from tests.chat.conftest import ORIGIN, receive_event, receive_until
 from tests.support.chatting import is_presence, login_cookie
 
@@ -81,12 +82,13 @@ async def test_echo_refuses_another_origin():
 # ------------------------------------------------------------------------------------------------
 
 
-async def test_anonymous_user_is_refused_before_the_handshake_completes():
+async def test_anonymous_user_is_accepted_then_closed_as_logged_out():
     client = communicator("/ws/chat/lobby/")
 
     connected, _ = await client.connect()
 
-    assert not connected
+    assert connected
+    assert await client.receive_output() == {"type": "websocket.close", "code": CLOSE_LOGGED_OUT}
     await client.disconnect()
 
 
@@ -135,7 +137,7 @@ async def test_history_holds_the_last_50_messages_oldest_first(alice):
     texts = [message["text"] for message in history["messages"]]
     assert texts == [f"message {number}" for number in range(5, 55)]
     first = history["messages"][0]
-    assert set(first) == {"type", "id", "user", "text", "sent_at"}
+    assert set(first) == {"type", "id", "user", "text", "sent_at", "client_id"}
     assert first["user"] == "alice"
     assert first["sent_at"].endswith("Z")
     await client.disconnect()

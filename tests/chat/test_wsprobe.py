@@ -16,6 +16,7 @@ import pytest
 from rfc6455.client import ClosedWithError, ConnectFailed, HandshakeRefused, MalformedServerFrame
 from rfc6455.frames import HANDSHAKE_GUID
 from server.commands import free_port
+from server.ws_guard import CLOSE_LOGGED_OUT
 from tests.support.chatting import create_user, login_cookie
 from tests.support.servers import PROJECT_DIR
 
@@ -102,11 +103,12 @@ def test_chat_with_a_session_cookie(daphne_server):
     assert (events[2]["user"], events[2]["text"]) == ("alice", "hi from wsprobe")
 
 
-def test_anonymous_chat_handshake_is_refused_with_403(daphne_server):
+def test_anonymous_chat_is_accepted_then_closed_as_logged_out(daphne_server):
     result = wsprobe(f"{daphne_server.ws_url}/ws/chat/probe/", "hello")
 
-    assert result.returncode == HandshakeRefused.exit_code
-    assert "< HTTP/1.1 403" in output(result)
+    assert result.returncode == ClosedWithError.exit_code
+    assert "< HTTP/1.1 101" in output(result)
+    assert f"code={CLOSE_LOGGED_OUT}" in output(result)
 
 
 def test_other_origin_is_refused_with_403(echo_server):
