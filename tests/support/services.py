@@ -4,8 +4,10 @@ stopped by pid.
 Fault tests stop and start these, never the machine's own services.
 """
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -43,6 +45,16 @@ class _ServerProcess(ProcessHandle):
         if self.process.poll() is not None:
             raise RuntimeError(f"{self.name} exited at start-up: see {self.log_path}")
         return self
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Freeze the server (SIGSTOP, by pid) for the block: connections stay open and
+        unanswered, as under a stalled machine; SIGCONT after, whatever happens."""
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield self
+        finally:
+            self.process.send_signal(signal.SIGCONT)
 
     def stop(self, timeout=30):
         if self.process is None or self.process.poll() is not None:
