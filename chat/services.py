@@ -56,7 +56,10 @@ def post_message_once(*, user, room, text, client_id):
                 True,
             )
     except IntegrityError:
-        stored = Message.objects.filter(user=user, client_id=client_id).first()
+        # With its user: the protocol shows the username, and the caller is async.
+        stored = (
+            Message.objects.select_related("user").filter(user=user, client_id=client_id).first()
+        )
         if stored is None:
             raise
     if stored.room != room:
