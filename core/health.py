@@ -22,7 +22,8 @@ CHECK_TIMEOUT_SECONDS = 2.5
 def _check_database():
     # What a request's start does (close_old_connections): a connection broken by an outage is
     # replaced, so the check recovers with the database. (It may run outside any request.)
-    connection.close_if_unusable_or_obsolete()
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()

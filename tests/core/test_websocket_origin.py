@@ -103,6 +103,7 @@ def test_csrf_trusted_origins_are_accepted(settings, trusted, origin, allowed):
     assert origin_allowed(handshake(origin=origin)) is allowed
 
 
+@pytest.mark.django_db  # Channels' denier closes old database connections first
 async def test_the_application_refuses_another_port_before_routing():
     client = WebsocketCommunicator(
         application,
