@@ -886,6 +886,63 @@ def _():
         assert "self.close" in calls_of(tree_of(command)), command.__name__
 
 
+# server/daphne.py (origin check), core/websocket_origin.py, the session store's cycle_key
+
+
+@relies_on("daphne", "Server.create_application(protocol, scope)")
+def _():
+    from daphne.server import Server
+    from daphne.ws_protocol import WebSocketProtocol
+
+    assert params(Server.create_application) == ["protocol", "scope"]
+    source = inspect.getsource(WebSocketProtocol.onConnect)
+    assert "self.server.create_application" in source
+    assert '"scheme"' not in source
+
+
+@relies_on("daphne", "WebSocketProtocol.client_scheme")
+def _():
+    from daphne.ws_protocol import WebSocketProtocol
+
+    source = inspect.getsource(WebSocketProtocol.onConnect)
+    assert "self.client_addr, self.client_scheme = parse_x_forwarded_for(" in source
+    assert "self.server.proxy_forwarded_proto_header" in source
+
+
+@relies_on("django", "HttpRequest._get_scheme()")
+def _():
+    from django.http import HttpRequest
+
+    source = inspect.getsource(HttpRequest.scheme.fget)
+    assert "self._get_scheme()" in source and "SECURE_PROXY_SSL_HEADER" in source
+    assert "HTTP_X_FORWARDED_HOST" in inspect.getsource(HttpRequest._get_raw_host)
+
+
+@relies_on("django", "SessionBase.cycle_key/flush")
+def _():
+    from django.contrib.sessions.backends.base import SessionBase
+
+    cycle = ast.unparse(tree_of(SessionBase.cycle_key))
+    assert cycle.index("self.create()") < cycle.index("self.delete(key)")
+    flush = ast.unparse(tree_of(SessionBase.flush))
+    assert flush.index("self.clear()") < flush.index("self.delete()")
+
+
+@relies_on("redis", "ConnectionPool(retry=)")
+def _():
+    import redis
+    import redis.asyncio
+
+    from core.redis_connections import retry_policy
+
+    for module, is_async in ((redis, False), (redis.asyncio, True)):
+        policy = retry_policy(asyncio=is_async)
+        pool = module.ConnectionPool.from_url("redis://127.0.0.1:1/0", retry=policy)
+        connection = pool.make_connection()
+        assert connection.retry.get_retries() == 1
+        assert connection.retry._supported_errors == (redis.exceptions.ConnectionError,)
+
+
 # core/redis_connections.py (and chat/live.py): django-redis, channels-redis, redis
 
 
