@@ -107,6 +107,11 @@ async def healthz_response(request):
     response = JsonResponse(results, status=200 if healthy else 503)
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    if settings.SERVED_BY_HEADER:
+        # What ServedByMiddleware adds to every other response: which process answered.
+        from core.middleware import ServedByMiddleware, served_by
+
+        response[ServedByMiddleware.header] = served_by()
     return response
 
 

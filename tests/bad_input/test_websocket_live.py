@@ -187,9 +187,11 @@ def http_exchange(server, data, timeout=10):
 
 def handshake(key="dGhlIHNhbXBsZSBub25jZQ==", origin=None, extra=b""):
     origin = origin or "http://127.0.0.1"
+    # The Host a browser sends with that Origin: the origin check wants both to name one site.
+    host = origin.split("://", 1)[1]
     return (
         (
-            f"GET {ECHO} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            f"GET {ECHO} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
         ).encode()
         + (f"Sec-WebSocket-Key: {key}\r\n".encode() if key else b"")
