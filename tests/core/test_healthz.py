@@ -56,3 +56,19 @@ def test_healthz_stays_ok_while_websockets_are_connected(daphne_server):
 
     assert [response.status_code for response in responses] == [200, 200, 200]
     assert all(response.json()["channel_layer"] == "ok" for response in responses)
+
+
+@pytest.mark.live_server_process
+def test_healthz_on_the_event_loop_checks_method_and_host_like_any_page(daphne_server):
+    # Under daphne /healthz is answered before the request threads and the middleware
+    # (server/handlers.py): it still refuses writes and hosts outside ALLOWED_HOSTS.
+    ok = httpx.get(f"{daphne_server.url}/healthz/", timeout=10)
+    write = httpx.post(f"{daphne_server.url}/healthz", timeout=10)
+    foreign = httpx.get(
+        f"{daphne_server.url}/healthz", headers={"Host": "evil.example"}, timeout=10
+    )
+
+    assert (ok.status_code, ok.headers["Content-Type"]) == (200, "application/json")
+    assert ok.headers["Cache-Control"] == "no-store"
+    assert (write.status_code, write.headers["Allow"]) == (405, "GET, HEAD")
+    assert foreign.status_code == 400
