@@ -170,8 +170,15 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
                 services.validate_message_text(text)
             except ValidationError as exc:
                 raise ProtocolError(exc.code, exc.messages[0]) from None
-            await self.check_rate_limit()
-            message, created = await self.post_message(text, client_id)
+            try:
+                await self.check_rate_limit()
+            except ProtocolError as refusal:
+                # A page resending a backlog after a reconnect may run into the limit with
+                # messages stored already: those are acknowledged, not refused.
+                message = await self.posted_before(client_id, refusal)
+                created = False
+            else:
+                message, created = await self.post_message(text, client_id)
         except ProtocolError as exc:
             await self.send_event(protocol.error_event(exc.code, exc.detail, client_id))
             return
@@ -222,6 +229,20 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
                 f"More than {settings.CHAT_MESSAGES_PER_WINDOW} messages in "
                 f"{settings.CHAT_RATE_WINDOW_SECONDS:g} seconds; slow down.",
             )
+
+    async def posted_before(self, client_id, refusal):
+        """The message stored before under ``client_id``; else ``refusal`` is raised."""
+        if client_id is None or refusal.code != ErrorCode.RATE_LIMITED:
+            raise refusal
+        try:
+            stored = await database_sync_to_async(selectors.posted_message)(
+                self.user, self.room_name, client_id
+            )
+        except DatabaseError:
+            raise refusal from None
+        if stored is None:
+            raise refusal
+        return stored
 
     async def post_message(self, text, client_id):
         """``(message, created)``: stored now, or before under the same client id."""

@@ -22,3 +22,12 @@ def rooms_with_messages(limit=100):
         .annotate(messages=Count("id"), last_message_at=Max("created_at"))
         .order_by("-last_message_at", "room")[:limit]
     )
+
+
+def posted_message(user, room, client_id):
+    """``user``'s message stored in ``room`` under ``client_id``, with its user; or None."""
+    return (
+        Message.objects.select_related("user")
+        .filter(user=user, room=room, client_id=client_id)
+        .first()
+    )

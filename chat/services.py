@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from chat import selectors
 from chat.models import MESSAGE_MAX_LENGTH, Message, validate_client_id, validate_room_name
 
 
@@ -56,14 +57,13 @@ def post_message_once(*, user, room, text, client_id):
                 True,
             )
     except IntegrityError:
-        # With its user: the protocol shows the username, and the caller is async.
-        stored = (
-            Message.objects.select_related("user").filter(user=user, client_id=client_id).first()
-        )
-        if stored is None:
+        # With its user (selectors.posted_message): the protocol shows the username, and the
+        # caller is async.
+        stored = selectors.posted_message(user, room, client_id)
+        if stored is not None:
+            return stored, False
+        if not Message.objects.filter(user=user, client_id=client_id).exists():
             raise
-    if stored.room != room:
-        raise ValidationError(
-            _("This client id was used for a message in another room."), code="malformed"
-        )
-    return stored, False
+    raise ValidationError(
+        _("This client id was used for a message in another room."), code="malformed"
+    )

@@ -51,6 +51,31 @@ async def test_a_resend_is_stored_once_and_answered_to_the_sender_only(chat_cook
         await client.disconnect()
 
 
+async def test_a_resend_past_the_rate_limit_is_acknowledged_and_a_new_message_refused(
+    chat_cookies, settings
+):
+    settings.CHAT_MESSAGES_PER_WINDOW = 2
+    [cookie] = await chat_cookies("alice")
+    alice = await join("/ws/chat/backlog/", cookie)
+    stored = []
+    for client_id in ("b-1", "b-2"):
+        await alice.send_to(text_data=message_frame(client_id, client_id))
+        stored.append((await receive_until(alice, is_answer))[-1])
+
+    await alice.send_to(text_data=message_frame("b-1", "b-1"))
+    resent = (await receive_until(alice, is_answer))[-1]
+    await alice.send_to(text_data=message_frame("b-3", "b-3"))
+    refused = (await receive_until(alice, is_answer))[-1]
+
+    assert resent == stored[0]
+    assert (refused["type"], refused["code"], refused["client_id"]) == (
+        "error",
+        ErrorCode.RATE_LIMITED,
+        "b-3",
+    )
+    await alice.disconnect()
+
+
 async def test_two_users_may_use_the_same_client_id(chat_cookies):
     alice_cookie, bob_cookie = await chat_cookies("alice", "bob")
     alice = await join("/ws/chat/same-id/", alice_cookie)
