@@ -415,7 +415,6 @@ PERMISSIONS_POLICY = {
         "usb",
         "serial",
         "hid",
-        "bluetooth",
         "screen-wake-lock",
         "xr-spatial-tracking",
     )
