@@ -130,7 +130,7 @@ def test_logged_in_pages_and_the_chat_room_with_its_websocket_log_no_csp_violati
 def test_admin_login_changelist_change_form_and_add_another_popup_log_no_csp_violation(
     site, open_page
 ):
-    get_user_model().objects.create_superuser("root", password=STRONG_PASSWORD)
+    root = get_user_model().objects.create_superuser("root", password=STRONG_PASSWORD)
     alice = get_user_model().objects.create_user("alice", password=STRONG_PASSWORD)
     Profile.objects.create(user=alice, gender="2")
     page = open_page("admin")
@@ -176,6 +176,12 @@ def test_admin_login_changelist_change_form_and_add_another_popup_log_no_csp_vio
     with popup.expect_event("close"):
         popup.locator("input[name=_save]").click()
     expect(page.locator("#id_groups_to option")).to_have_text(["moderators"])
+    watch.collect(page)
+
+    # A user without a profile: the inline's "Add another" link makes its form (inlines.js).
+    visit(page, watch, f"{site.url}/admin/auth/user/{root.pk}/change/")
+    page.locator("#profile-group .add-row a").click()
+    expect(page.locator("#id_profile-0-gender")).to_be_visible()
     watch.collect(page)
 
     # The add form (password fields) and the user's save.
