@@ -820,6 +820,24 @@ def _():
     assert "self._expiry_date" in calls_of(tree_of(SessionStore.load))
 
 
+# core/security_headers.py: django-csp
+
+
+@relies_on("django-csp", "csp.utils.build_policy()")
+def _():
+    from csp.middleware import CSPMiddleware
+    from csp.utils import build_policy
+    from django.test import override_settings
+
+    defaults = _defaults(build_policy)
+    assert all(defaults[name] is None for name in ("config", "update", "replace", "nonce"))
+    with override_settings(CONTENT_SECURITY_POLICY={"DIRECTIVES": {"script-src": ["'self'"]}}):
+        assert "script-src 'self'" in build_policy().split("; ")
+    with override_settings(CONTENT_SECURITY_POLICY={}):
+        assert build_policy() == ""
+    assert "build_policy" in calls_of(tree_of(CSPMiddleware.process_response))
+
+
 # core/memcached.py: django, pymemcache
 
 
