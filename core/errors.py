@@ -14,6 +14,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseServer
 from django.template.loader import render_to_string
 from redis.exceptions import RedisError
 
+from core.security_headers import add_policy_headers
 from core.session_backends.cache import SessionStoreUnavailable
 
 RETRY_AFTER_SECONDS = 5
@@ -38,7 +39,8 @@ def service_unavailable_response(service):
     body = render_to_string("503.html", {"service": service})
     response = HttpResponse(body, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+    # The request pool answers with this page outside the middleware chain (server/handlers.py).
+    return add_policy_headers(response)
 
 
 def server_error(request, template_name="500.html"):

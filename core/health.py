@@ -132,4 +132,11 @@ def describe_backends():
         session += f" in {cache_name}"
     elif settings.SESSION_BACKEND == "memcached":
         session += f" at {settings.CACHES[settings.SESSION_CACHE_ALIAS]['LOCATION']}"
+    elif settings.SESSION_BACKEND == "db":
+        session += " in the database"
+        if settings.REDIS is None:
+            # Said because the cache beside it is not: a restart keeps everyone logged in.
+            session += " (embedded default: Redis is not configured; kept across restarts)"
+    elif settings.SESSION_BACKEND == "file":
+        session += f" in {settings.SESSION_FILE_PATH}"
     return f"database: {database}; sessions: {session}; channel layer: {layer}"

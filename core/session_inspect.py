@@ -1,10 +1,11 @@
 """Where the session store keeps a session, read straight from the store.
 
 Behind ``/session/`` and ``manage.py inspect_session``: the exact Redis key, database row or file
-of a session, its remaining lifetime and the names of its keys (never their values).
+of a session, its remaining lifetime and the names of its keys (never their values). The page
+shows the session key masked (:meth:`StoredSession.masked`); the command, for operators, in full.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from importlib import import_module
 from pathlib import Path
@@ -20,6 +21,8 @@ from django.core.cache import caches
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_redis.cache import RedisCache
+
+from core.session_backends.anonymous import session_age
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,24 @@ class StoredSession:
     @property
     def seconds_left(self):
         return max(0, int((self.expires_at - timezone.now()).total_seconds()))
+
+    def masked(self):
+        """The same, with the session key masked wherever it appears (storage names included):
+        for pages, which any script on the origin can read, unlike the HttpOnly cookie."""
+        shown = mask_session_key(self.session_key)
+        return replace(
+            self,
+            session_key=shown,
+            storages=[
+                replace(storage, name=storage.name.replace(self.session_key, shown))
+                for storage in self.storages
+            ],
+        )
+
+
+def mask_session_key(session_key):
+    """``abcd…wxyz``: the first and last four characters, enough to tell two sessions apart."""
+    return f"{session_key[:4]}…{session_key[-4:]}"
 
 
 def session_store_class():
@@ -149,7 +170,7 @@ def _read_cache_session(store):
     if storage.seconds_left is not None:
         expires_at = timezone.now() + timedelta(seconds=storage.seconds_left)
     else:
-        expires_at = store.get_expiry_date(expiry=data.get("_session_expiry"))
+        expires_at = store.get_expiry_date(expiry=data.get("_session_expiry") or session_age(data))
     return [storage], data, expires_at
 
 
@@ -198,7 +219,9 @@ def _read_file_session(store):
     except FileNotFoundError:
         return None
     data = store.decode(raw) if raw else {}
-    expires_at = store.get_expiry_date(modification=modified, expiry=data.get("_session_expiry"))
+    expires_at = store.get_expiry_date(
+        modification=modified, expiry=data.get("_session_expiry") or session_age(data)
+    )
     seconds_left = int((expires_at - timezone.now()).total_seconds())
     if seconds_left <= 0:
         return None

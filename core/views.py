@@ -15,14 +15,28 @@ from core.selectors import site_statistics
 @method_decorator(never_cache, name="dispatch")
 class HomeView(TemplateView):
     """The landing page. Like the seed's ``session["user"] = "value"``, it writes the session:
-    it counts the visitor's visits there, so each request reads and writes the session store."""
+    it counts the visitor's visits there, so each request reads and writes the session store.
+
+    Except for a client that sent no cookie at all: it would never bring the session back, and
+    storing one for each such request is how anyone could fill the store (Flask-Session's
+    empty-session flood). Its visit is shown as the first, and stored from its next one, once
+    it returns the CSRF cookie every page sets (proof that it keeps cookies).
+    """
 
     template_name = "home.html"
     http_method_names = ["get", "head", "options"]
 
     def get_context_data(self, **kwargs):
-        visits = self.request.session.get("visits", 0) + 1
-        self.request.session["visits"] = visits
+        session = self.request.session
+        if "visits" in session:
+            visits = session["visits"] + 1
+        elif not session.keys() and self.request.COOKIES:
+            # Back with the cookies of an earlier page and no session: that visit went uncounted.
+            visits = 2
+        else:
+            visits = 1
+        if session.keys() or self.request.COOKIES:
+            session["visits"] = visits
         return super().get_context_data(visits=visits, **kwargs)
 
 
@@ -51,14 +65,15 @@ class SessionView(TemplateView):
             "engine": settings.SESSION_ENGINE,
             "cookie_name": settings.SESSION_COOKIE_NAME,
             "server_side": session_inspect.session_has_server_side_storage(),
-            "session_key": session.session_key,
             "stored": None,
             # Reading this loads the session; a key the store lacks then reads as None.
             "expire_at_browser_close": session.get_expire_at_browser_close(),
         }
         if context["server_side"]:
             if session.session_key:
-                context["stored"] = session_inspect.stored_session(session.session_key)
+                stored = session_inspect.stored_session(session.session_key)
+                # Masked: any script on the page could read it, which the HttpOnly cookie hides.
+                context["stored"] = stored.masked() if stored is not None else None
         else:
             context["cookie_key_names"] = sorted(session.keys())
         return super().get_context_data(**context, **kwargs)

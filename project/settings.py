@@ -61,7 +61,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = ["channels"]
+THIRD_PARTY_APPS = ["channels", "csp"]
 LOCAL_APPS = ["accounts", "chat"]
 # The project app first: of two apps with the same management command the earlier wins, and its
 # runserver (daphne's, on server/daphne.py's server) must win over daphne's.
@@ -69,6 +69,9 @@ INSTALLED_APPS = ["core.apps.CoreConfig", *DJANGO_APPS, *THIRD_PARTY_APPS, *LOCA
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that the responses of the middleware below (503, 413) carry the policies too.
+    "csp.middleware.CSPMiddleware",
+    "core.security_headers.PermissionsPolicyMiddleware",
     "core.middleware.AdminHostMiddleware",
     "core.middleware.ServiceUnavailableMiddleware",
     "core.middleware.SessionMiddleware",
@@ -240,6 +243,8 @@ else:
 # ------------------------------------------------------------------------------------------------
 # Sessions: SESSION_BACKEND is the counterpart of Flask-Session's SESSION_TYPE
 # ------------------------------------------------------------------------------------------------
+# Each is Django's store giving anonymous sessions the shorter SESSION_ANONYMOUS_AGE
+# (core/session_backends/).
 SESSION_ENGINES = {
     # Django's cache store hides Redis and memcached errors on load (users silently look logged
     # out); this one reports them, so the visitor gets a 503 page instead.
@@ -247,12 +252,16 @@ SESSION_ENGINES = {
     # The same store on a cache of its own in memcached (MEMCACHED_URL), Flask-Session's
     # SESSION_TYPE = "memcached".
     "memcached": "core.session_backends.cache",
-    "cached_db": "django.contrib.sessions.backends.cached_db",
-    "db": "django.contrib.sessions.backends.db",
-    "file": "django.contrib.sessions.backends.file",
-    "signed_cookies": "django.contrib.sessions.backends.signed_cookies",
+    "cached_db": "core.session_backends.cached_db",
+    "db": "core.session_backends.db",
+    "file": "core.session_backends.file",
+    "signed_cookies": "core.session_backends.signed_cookies",
 }
-SESSION_BACKEND = env.choice("SESSION_BACKEND", list(SESSION_ENGINES), default="cache")
+# Without Redis the cache is local memory, which a restart empties (everyone logged out): the
+# embedded default keeps sessions in the database (SQLite) instead.
+SESSION_BACKEND = env.choice(
+    "SESSION_BACKEND", list(SESSION_ENGINES), default="cache" if REDIS is not None else "db"
+)
 SESSION_ENGINE = SESSION_ENGINES[SESSION_BACKEND]
 SESSION_CACHE_ALIAS = "default"
 MEMCACHED_URL = env.str("MEMCACHED_URL", default="").strip()
@@ -270,6 +279,16 @@ elif MEMCACHED_URL:
         f"{SESSION_BACKEND!r}): set SESSION_BACKEND=memcached, or unset MEMCACHED_URL"
     )
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
+# A session without a logged-in user (a visit counter, a language choice) lives this long after
+# it was last written, so that anonymous visitors cannot fill the store for two weeks each;
+# login gives the session the full SESSION_COOKIE_AGE. Nothing is stored for a visitor whose
+# session holds nothing.
+SESSION_ANONYMOUS_AGE = env.int("SESSION_ANONYMOUS_AGE", default=60 * 60 * 24)
+if not 0 < SESSION_ANONYMOUS_AGE <= SESSION_COOKIE_AGE:
+    env.refuse(
+        f"SESSION_ANONYMOUS_AGE must be a positive number of seconds no larger than "
+        f"SESSION_COOKIE_AGE ({SESSION_COOKIE_AGE}), got {SESSION_ANONYMOUS_AGE}"
+    )
 if SESSION_BACKEND == "file":
     SESSION_FILE_PATH = env.str("SESSION_FILE_PATH", default=str(BASE_DIR / "sessions"))
     Path(SESSION_FILE_PATH).mkdir(parents=True, exist_ok=True)
@@ -369,6 +388,48 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# ------------------------------------------------------------------------------------------------
+# Content-Security-Policy and Permissions-Policy (docs/security.md)
+# ------------------------------------------------------------------------------------------------
+# Nothing inline: every script and style is a static file of this origin, so neither
+# 'unsafe-inline' nor a nonce is needed (the admin of Django 5.2 has no inline script or style
+# either). 'self' in connect-src covers the page's own ws:/wss: origin (CSP Level 3), which the
+# chat and echo pages connect to.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Powerful browser features no page here uses, denied to this origin and to anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "serial",
+        "hid",
+        "screen-wake-lock",
+        "xr-spatial-tracking",
+    )
+}
 
 # ------------------------------------------------------------------------------------------------
 # Logging: everything to stderr, level from LOG_LEVEL

@@ -16,6 +16,7 @@ from django_redis.cache import RedisCache
 from pymemcache.exceptions import MemcacheError
 from redis.exceptions import RedisError
 
+from core.session_backends.anonymous import AnonymousSessionAgeMixin
 from core.session_ends import aend_session_sockets, end_session_sockets
 
 # What the session caches raise when their server is unreachable: redis-py's errors; pymemcache's
@@ -35,8 +36,9 @@ def _reported():
         raise SessionStoreUnavailable(type(exc).__name__) from exc
 
 
-class SessionStore(cache.SessionStore):
-    """Cache-backed session store that reports cache server failures instead of hiding them."""
+class SessionStore(AnonymousSessionAgeMixin, cache.SessionStore):
+    """Cache-backed session store that reports cache server failures instead of hiding them,
+    with the anonymous session age of core/session_backends/anonymous.py."""
 
     def load(self):
         with _reported():

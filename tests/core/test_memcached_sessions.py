@@ -91,7 +91,10 @@ def test_memcached_down_gives_503_pages_not_logouts_and_recovers(server, memcach
         returning_visitor = visitor.get("/accounts/profile/")
         # Twice: pymemcache's failover client answered the second read "not found" (a logout).
         returning_again = visitor.get("/accounts/profile/")
-        new_visitor = httpx.get(f"{server.url}/", timeout=10)
+        # Back from another page with its CSRF cookie, so the home page stores its visit count.
+        new_visitor = httpx.get(f"{server.url}/", headers={"Cookie": "csrftoken=x"}, timeout=10)
+        # Without any cookie nothing is stored for it: the page needs no session store.
+        cookieless_visitor = httpx.get(f"{server.url}/", timeout=10)
         health = httpx.get(f"{server.url}/healthz", timeout=10)
 
         memcached.start()
@@ -110,6 +113,7 @@ def test_memcached_down_gives_503_pages_not_logouts_and_recovers(server, memcach
         assert page.status_code == 503
         assert "session store" in page.text
         assert page.headers["Retry-After"]
+    assert cookieless_visitor.status_code == 200
     assert health.status_code == 503
     assert health.json()["session_cache"].startswith("error: ")
     assert health.json()["cache"] == "ok"

@@ -1,10 +1,12 @@
-"""/session/ shows the visitor's session as the store holds it: the real key, TTL and key names."""
+"""/session/ shows the visitor's session as the store holds it: where (with the key masked), its
+TTL and its key names."""
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.sessions.models import Session
 
+from core.session_inspect import mask_session_key
 from tests.support.accounts import login, redis_session_key, session_cookie
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +14,7 @@ pytestmark = pytest.mark.django_db
 SESSION_URL = "/session/"
 
 
-def test_session_page_shows_the_real_redis_key_and_its_ttl(client, alice, redis_client):
+def test_session_page_shows_the_redis_key_masked_and_its_ttl(client, alice, redis_client):
     login(client, remember="on")
     key = session_cookie(client)
 
@@ -21,12 +23,18 @@ def test_session_page_shows_the_real_redis_key_and_its_ttl(client, alice, redis_
     assert response.status_code == 200
     stored = response.context["stored"]
     assert stored.backend == "cache"
-    assert stored.session_key == key
+    assert stored.session_key == f"{key[:4]}…{key[-4:]}"
     [storage] = stored.storages
-    assert storage.name == redis_session_key(key)
-    assert redis_client.exists(storage.name) == 1
-    assert abs(storage.seconds_left - redis_client.ttl(storage.name)) <= 2
-    assert storage.name in response.content.decode()
+    full_name = redis_session_key(key)
+    assert storage.name == full_name.replace(key, stored.session_key)
+    assert abs(storage.seconds_left - redis_client.ttl(full_name)) <= 2
+    html = response.content.decode()
+    assert storage.name in html
+    assert key not in html
+
+
+def test_session_key_is_masked_to_its_first_and_last_four_characters():
+    assert mask_session_key("abcdefghijklmnopqrstuvwxyz012345") == "abcd…2345"
 
 
 def test_session_page_names_the_keys_but_never_shows_the_auth_hash(client, alice):
@@ -99,7 +107,8 @@ def test_session_page_on_the_db_backend_shows_the_database_row(client, settings,
 
     assert stored.backend == "db"
     [storage] = stored.storages
-    assert key in storage.name
+    assert mask_session_key(key) in storage.name
+    assert key not in storage.name
     assert Session._meta.db_table in storage.name
     row = Session.objects.get(session_key=key)
     assert abs(stored.seconds_left - settings.SESSION_COOKIE_AGE) <= 5
@@ -117,9 +126,9 @@ def test_session_page_on_the_cached_db_backend_shows_row_and_redis_key(
 
     assert stored.backend == "cached_db"
     row, cached = stored.storages
-    assert key in row.name
-    assert redis_client.exists(cached.name) == 1
-    assert cached.name.endswith(f"django.contrib.sessions.cached_db{key}")
+    assert mask_session_key(key) in row.name
+    assert cached.name.endswith(f"django.contrib.sessions.cached_db{mask_session_key(key)}")
+    assert redis_client.exists(cached.name.replace(mask_session_key(key), key)) == 1
 
 
 def test_session_page_on_the_file_backend_shows_the_file(client, alice, file_session_settings):
@@ -130,7 +139,9 @@ def test_session_page_on_the_file_backend_shows_the_file(client, alice, file_ses
 
     assert stored.backend == "file"
     [storage] = stored.storages
-    assert storage.name == str(file_session_settings / f"{settings.SESSION_COOKIE_NAME}{key}")
+    assert storage.name == str(
+        file_session_settings / f"{settings.SESSION_COOKIE_NAME}{mask_session_key(key)}"
+    )
     assert abs(stored.seconds_left - settings.SESSION_COOKIE_AGE) <= 5
 
 

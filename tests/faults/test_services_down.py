@@ -57,7 +57,8 @@ def test_redis_stopped_gives_503_pages_and_recovers_without_restart(
 
         redis_instance.stop()
         returning_visitor = visitor.get("/")
-        new_visitor = httpx.get(f"{server.url}/", timeout=10)
+        # A browser back from another page (its CSRF cookie): the home page stores its visits.
+        new_visitor = httpx.get(f"{server.url}/", headers={"Cookie": "csrftoken=x"}, timeout=10)
 
         assert_health_blames(server, failing="cache", working="database")
         assert_readable_503(returning_visitor, "session store")

@@ -25,6 +25,8 @@ ENV_NAMES = [
     "REDIS_SENTINEL_PASSWORD",
     "MEMCACHED_URL",
     "SESSION_BACKEND",
+    "SESSION_COOKIE_AGE",
+    "SESSION_ANONYMOUS_AGE",
     "CONN_MAX_AGE",
     "LOG_LEVEL",
     "SQLITE_PATH",
@@ -52,7 +54,8 @@ def test_embedded_defaults_without_urls(load_settings):
     assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert settings["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
     assert settings["CHANNEL_LAYERS"]["default"]["BACKEND"].endswith("InMemoryChannelLayer")
-    assert settings["SESSION_ENGINE"] == "core.session_backends.cache"
+    # In the database, not in the local-memory cache a restart empties.
+    assert settings["SESSION_ENGINE"] == "core.session_backends.db"
 
 
 def test_mysql_url_gets_utf8mb4_strict_mode_and_health_checks(load_settings):
@@ -166,17 +169,32 @@ def test_unusable_sentinel_settings_are_refused_saying_why(load_settings, env, n
     ("backend", "engine"),
     [
         ("cache", "core.session_backends.cache"),
-        ("cached_db", "django.contrib.sessions.backends.cached_db"),
-        ("db", "django.contrib.sessions.backends.db"),
-        ("file", "django.contrib.sessions.backends.file"),
-        ("signed_cookies", "django.contrib.sessions.backends.signed_cookies"),
-        ("Cached_DB", "django.contrib.sessions.backends.cached_db"),
+        ("cached_db", "core.session_backends.cached_db"),
+        ("db", "core.session_backends.db"),
+        ("file", "core.session_backends.file"),
+        ("signed_cookies", "core.session_backends.signed_cookies"),
+        ("Cached_DB", "core.session_backends.cached_db"),
     ],
 )
 def test_session_backend_switch(load_settings, backend, engine):
     settings = load_settings(DEBUG="1", SESSION_BACKEND=backend)
 
     assert settings["SESSION_ENGINE"] == engine
+
+
+def test_anonymous_sessions_live_a_day_by_default(load_settings):
+    settings = load_settings(DEBUG="1")
+
+    assert settings["SESSION_ANONYMOUS_AGE"] == 86400
+    assert settings["SESSION_COOKIE_AGE"] == 14 * 86400
+
+
+@pytest.mark.parametrize("age", ["0", "-5", str(14 * 86400 + 1), "a day"])
+def test_unusable_anonymous_session_age_is_refused(load_settings, age):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        load_settings(DEBUG="1", SESSION_ANONYMOUS_AGE=age)
+
+    assert "SESSION_ANONYMOUS_AGE" in str(refused.value)
 
 
 @pytest.mark.parametrize(

@@ -132,7 +132,7 @@ def test_error_answers_over_https_carry_the_security_headers_too(browser):
 
 def test_session_and_csrf_cookies_are_secure_httponly_and_samesite_lax(https_site, browser):
     get_user_model().objects.create_user("alice", password=STRONG_PASSWORD)
-    browser.get("/")  # the home page writes the session; its forms set the CSRF cookie
+    browser.get("/")  # its forms set the CSRF cookie
     page = browser.get("/accounts/login/")
     login = browser.post_form(
         "/accounts/login/",

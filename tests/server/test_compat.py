@@ -788,6 +788,56 @@ def _():
     assert "ignore_exc" not in _memcached_cache("127.0.0.1:11211")._options
 
 
+# core/session_backends/anonymous.py, core/session_backends/file.py: django
+
+
+@relies_on("django", "SessionBase._session_cache")
+def _():
+    from django.contrib.sessions.backends.base import SessionBase
+
+    assigned_by = {
+        name
+        for name in ("_get_session", "clear", "cycle_key")
+        if "_session_cache" in self_attributes(tree_of(getattr(SessionBase, name)))
+    }
+    assert assigned_by == {"_get_session", "clear", "cycle_key"}, assigned_by
+    assert "_session_cache" not in self_attributes(tree_of(SessionBase.__init__))
+
+
+copied(
+    "django",
+    "file.SessionStore._expiry_date(session_data)",
+    ["django.contrib.sessions.backends.file:SessionStore._expiry_date"],
+    "98403b4f7e782886",
+    "SessionStore._expiry_date (core/session_backends/file.py)",
+)
+
+
+@relies_on("django", "file.SessionStore._expiry_date(session_data)")
+def _():
+    from django.contrib.sessions.backends.file import SessionStore
+
+    assert "self._expiry_date" in calls_of(tree_of(SessionStore.load))
+
+
+# core/security_headers.py: django-csp
+
+
+@relies_on("django-csp", "csp.utils.build_policy()")
+def _():
+    from csp.middleware import CSPMiddleware
+    from csp.utils import build_policy
+    from django.test import override_settings
+
+    defaults = _defaults(build_policy)
+    assert all(defaults[name] is None for name in ("config", "update", "replace", "nonce"))
+    with override_settings(CONTENT_SECURITY_POLICY={"DIRECTIVES": {"script-src": ["'self'"]}}):
+        assert "script-src 'self'" in build_policy().split("; ")
+    with override_settings(CONTENT_SECURITY_POLICY={}):
+        assert build_policy() == ""
+    assert "build_policy" in calls_of(tree_of(CSPMiddleware.process_response))
+
+
 # core/memcached.py: django, pymemcache
 
 
