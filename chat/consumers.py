@@ -1,7 +1,6 @@
 """The WebSocket consumers: the seed's echo and the chat rooms (protocol in chat/protocol.py)."""
 
 import asyncio
-import json
 import logging
 
 from channels.db import database_sync_to_async
@@ -10,7 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 
-from chat import live, protocol, selectors, services
+from chat import broadcasts, live, protocol, selectors, services
+from chat.broadcasts import ROOMS_GROUP
 from chat.dispatch import DirectDispatchMixin, SerialDispatchMixin
 from chat.protocol import ErrorCode, ProtocolError
 
@@ -33,12 +33,8 @@ class EchoConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
             await self.send(bytes_data=bytes_data)
 
 
-def encode_event(event):
-    return json.dumps(event, ensure_ascii=False)
-
-
-def room_group_name(room_name):
-    return f"chat.{room_name}"
+encode_event = protocol.encode_event
+room_group_name = broadcasts.room_group_name
 
 
 class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsumer):
@@ -89,6 +85,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         # Join the group before reading history: a message stored in between then arrives both
         # ways, and the id check in chat_message drops the copy, instead of being missed.
         await self.channel_layer.group_add(self.room_group_name, self.channel_name)
+        await self.channel_layer.group_add(ROOMS_GROUP, self.channel_name)
         self.in_room = True
         await self.accept()
         history = await database_sync_to_async(selectors.recent_messages)(self.room_name)
@@ -109,6 +106,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         if self.presence_task is not None:
             self.presence_task.cancel()
         await self.channel_layer.group_discard(self.room_group_name, self.channel_name)
+        await self.channel_layer.group_discard(ROOMS_GROUP, self.channel_name)
         state = await live.presence().leave(self.room_name, self.channel_name, self.username)
         await self.announce_presence(state)
 
@@ -136,6 +134,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
             self.room_group_name,
             {"type": "chat.message", "id": data["id"], "text": encode_event(data)},
         )
+        broadcasts.room_activity().touched(self.channel_layer, self.room_name)
 
     async def post_message(self, text):
         try:
@@ -155,6 +154,12 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
     async def chat_message(self, event):
         if event["id"] <= self.history_last_id:
             return
+        await self.send(text_data=event["text"])
+
+    async def message_deleted(self, event):
+        await self.send_event(protocol.message_deleted_event(event["id"]))
+
+    async def room_activity(self, event):
         await self.send(text_data=event["text"])
 
     async def presence_update(self, event):
@@ -210,6 +215,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
                 # channels of a killed process after the layer's group_expiry but never a live
                 # one; it also rejoins a group that a Redis restart emptied.
                 await self.channel_layer.group_add(self.room_group_name, self.channel_name)
+                await self.channel_layer.group_add(ROOMS_GROUP, self.channel_name)
                 state = await live.presence().renew(
                     self.room_name, self.channel_name, self.username
                 )

@@ -10,7 +10,7 @@ MESSAGE_MAX_LENGTH = 2000
 
 validate_room_name = RegexValidator(
     rf"\A{ROOM_NAME_PATTERN}\Z",
-    _("A room name is 1 to 64 letters, digits, hyphens or underscores."),
+    _("A room name is 1 to 64 letters (of any script), digits, hyphens or underscores."),
     code="invalid_room",
 )
 

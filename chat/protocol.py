@@ -1,7 +1,9 @@
 """The chat's wire protocol: JSON text frames in both directions (see README, "Chat").
 
 Client to server: ``{"type": "message", "text": "..."}``. Server to clients: ``message``,
-``history``, ``presence`` and, to the offending client only, ``error`` events.
+``history``, ``presence``, ``message_deleted`` (a moderator removed it), ``room_activity`` (a
+room's message count changed, for the room list) and, to the offending client only, ``error``
+events.
 """
 
 import datetime
@@ -50,6 +52,11 @@ def parse_client_event(text_data, bytes_data=None):
     return event
 
 
+def encode_event(event):
+    """One event as the text of a WebSocket frame."""
+    return json.dumps(event, ensure_ascii=False)
+
+
 def timestamp(moment):
     """``2026-11-21T14:03:05.123Z``: UTC, milliseconds."""
     moment = moment.astimezone(datetime.UTC)
@@ -61,7 +68,8 @@ def message_data(message):
     return {
         "type": "message",
         "id": message.pk,
-        "user": message.user.get_username(),
+        # None once the author's account is deleted (the page shows "deleted user").
+        "user": message.user.get_username() if message.user_id is not None else None,
         "text": message.text,
         "sent_at": timestamp(message.created_at),
     }
@@ -73,6 +81,20 @@ def history_event(messages):
 
 def presence_event(users):
     return {"type": "presence", "users": list(users)}
+
+
+def message_deleted_event(message_id):
+    return {"type": "message_deleted", "id": message_id}
+
+
+def room_activity_event(room, messages, last_message_at):
+    """A room's message count now (0 once its last message is deleted), for the room lists."""
+    return {
+        "type": "room_activity",
+        "room": room,
+        "messages": messages,
+        "last_message_at": timestamp(last_message_at) if last_message_at else None,
+    }
 
 
 def error_event(code, detail):

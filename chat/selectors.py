@@ -22,3 +22,11 @@ def rooms_with_messages(limit=100):
         .annotate(messages=Count("id"), last_message_at=Max("created_at"))
         .order_by("-last_message_at", "room")[:limit]
     )
+
+
+def room_summary(room):
+    """``(messages, last_message_at)`` of ``room``: ``(0, None)`` when it has none."""
+    summary = Message.objects.filter(room=room).aggregate(
+        messages=Count("id"), last_message_at=Max("created_at")
+    )
+    return summary["messages"], summary["last_message_at"]
