@@ -51,9 +51,7 @@ class RoomActivity:
         # A task of another event loop (a test's, since closed) will never run: replace it.
         if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
             return
-        self.due[room] = asyncio.get_running_loop().create_task(
-            self.announce(channel_layer, room)
-        )
+        self.due[room] = asyncio.get_running_loop().create_task(self.announce(channel_layer, room))
 
     async def announce(self, channel_layer, room):
         try:

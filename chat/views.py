@@ -33,9 +33,8 @@ class RoomView(LoginRequiredMixin, TemplateView):
         context["rooms"] = selectors.rooms_with_messages()
         context["room_name_rule"] = room_name_rule()
         # Where the page sends someone whose session ended ("You are logged out"): back here.
-        context["login_url"] = "{}?{}".format(
-            resolve_url(settings.LOGIN_URL), urlencode({REDIRECT_FIELD_NAME: self.request.path})
-        )
+        back_here = urlencode({REDIRECT_FIELD_NAME: self.request.path})
+        context["login_url"] = f"{resolve_url(settings.LOGIN_URL)}?{back_here}"
         return context
 
 

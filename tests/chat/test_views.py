@@ -109,7 +109,7 @@ def test_invalid_room_in_the_address_raises_a_404_that_spells_out_the_rule(path)
     match = resolve(path)
     assert match.view_name == "chat:not-a-room"
 
-    with pytest.raises(Http404, match="1 to 64 letters .*digits, hyphens or underscores"):
+    with pytest.raises(Http404, match=r"1 to 64 letters .*digits, hyphens or underscores"):
         match.func(RequestFactory().get(path), **match.kwargs)
 
 
