@@ -4,8 +4,10 @@ rate limit's error shown, the room list and the open-room form, and the echo's l
 connect buttons and its reconnecting by itself after the server restarts on the same port."""
 
 import datetime
+import threading
 
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 
 from chat.models import Message
@@ -482,6 +484,19 @@ def test_admin_deleting_messages_removes_them_from_every_open_page(site, open_pa
     expect(alice.locator("#chat .ws-state")).to_have_attribute("data-state", "open")
     expect(chat_texts(alice)).to_have_text(["keep"])
     assert list(Message.objects.values_list("text", flat=True)) == ["keep"]
+
+    # Deleted by another process (this one, through the channel layer's Redis): in a thread of
+    # its own, since Playwright's event loop is this thread's.
+    def delete_in_a_thread():
+        Message.objects.filter(text="keep").delete()
+        connection.close()  # the thread's own
+
+    deleting = threading.Thread(target=delete_in_a_thread)
+    deleting.start()
+    deleting.join(timeout=10)
+    for page in (alice, bob):
+        expect(chat_texts(page)).to_have_count(0)
+        expect(page.locator(".chat-rooms li")).to_have_text(["No room has messages yet."])
 
 
 def test_chat_input_is_at_the_bottom_of_a_375_px_screen(site, open_page):
