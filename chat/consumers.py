@@ -1,7 +1,6 @@
 """The WebSocket consumers: the seed's echo and the chat rooms (protocol in chat/protocol.py)."""
 
 import asyncio
-import json
 import logging
 
 from channels.db import database_sync_to_async
@@ -12,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from chat import live, protocol, selectors, services
+from chat import broadcasts, live, protocol, selectors, services
+from chat.broadcasts import ROOMS_GROUP
 from chat.dispatch import DirectDispatchMixin, SerialDispatchMixin
 from chat.protocol import ErrorCode, ProtocolError
 from core import session_ends
@@ -37,15 +37,11 @@ class EchoConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
             await self.send(bytes_data=bytes_data)
 
 
-def encode_event(event):
-    return json.dumps(event, ensure_ascii=False)
+encode_event = protocol.encode_event
+room_group_name = broadcasts.room_group_name
 
 
 UNSENT_DETAIL = "The message could not be sent; try again."
-
-
-def room_group_name(room_name):
-    return f"chat.{room_name}"
 
 
 class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsumer):
@@ -127,7 +123,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         note_accepted(self.scope)
 
     async def join_groups(self):
-        for group in (self.room_group_name, *self.session_groups):
+        for group in (self.room_group_name, ROOMS_GROUP, *self.session_groups):
             await self.channel_layer.group_add(group, self.channel_name)
 
     async def end_session(self):
@@ -148,7 +144,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         self.in_room = False
         if self.presence_task is not None:
             self.presence_task.cancel()
-        for group in (self.room_group_name, *self.session_groups):
+        for group in (self.room_group_name, ROOMS_GROUP, *self.session_groups):
             await self.channel_layer.group_discard(group, self.channel_name)
         state = await live.presence().leave(self.room_name, self.channel_name, self.username)
         await self.announce_presence(state)
@@ -207,6 +203,8 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
             await self.send_event(
                 protocol.error_event(ErrorCode.UNAVAILABLE, UNSENT_DETAIL, client_id)
             )
+        else:
+            broadcasts.room_activity().touched(self.channel_layer, self.room_name)
 
     async def within_redis_timeout(self, operation):
         """Await ``operation`` for at most ``REDIS_SOCKET_TIMEOUT`` seconds, else TimeoutError:
@@ -263,6 +261,12 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
     async def chat_message(self, event):
         if event["id"] <= self.history_last_id:
             return
+        await self.send(text_data=event["text"])
+
+    async def message_deleted(self, event):
+        await self.send_event(protocol.message_deleted_event(event["id"]))
+
+    async def room_activity(self, event):
         await self.send(text_data=event["text"])
 
     async def presence_update(self, event):

@@ -12,7 +12,7 @@ CLIENT_ID_PATTERN = rf"[A-Za-z0-9_-]{{1,{CLIENT_ID_MAX_LENGTH}}}"
 
 validate_room_name = RegexValidator(
     rf"\A{ROOM_NAME_PATTERN}\Z",
-    _("A room name is 1 to 64 letters, digits, hyphens or underscores."),
+    _("A room name is 1 to 64 letters (of any script), digits, hyphens or underscores."),
     code="invalid_room",
 )
 

@@ -2,9 +2,11 @@
 
 Client to server: ``{"type": "message", "text": "...", "client_id": "..."}``, the client id
 optional (1 to 64 of ``[A-Za-z0-9_-]``). Server to clients: ``message`` (with the sender's
-``client_id``, null when none), ``history``, ``presence`` and, to the offending client only,
-``error`` events (with the refused message's ``client_id``, null when unknown). A resend of a
-stored (user, client id) is answered to its sender only, with the stored ``message`` event.
+``client_id``, null when none), ``history``, ``presence``, ``message_deleted`` (a moderator
+removed it), ``room_activity`` (a room's message count changed, for the room list) and, to the
+offending client only, ``error`` events (with the refused message's ``client_id``, null when
+unknown). A resend of a stored (user, client id) is answered to its sender only, with the
+stored ``message`` event.
 """
 
 import datetime
@@ -72,6 +74,11 @@ def client_id_of(event):
     return client_id
 
 
+def encode_event(event):
+    """One event as the text of a WebSocket frame."""
+    return json.dumps(event, ensure_ascii=False)
+
+
 def timestamp(moment):
     """``2026-11-21T14:03:05.123Z``: UTC, milliseconds."""
     moment = moment.astimezone(datetime.UTC)
@@ -83,7 +90,8 @@ def message_data(message):
     return {
         "type": "message",
         "id": message.pk,
-        "user": message.user.get_username(),
+        # None once the author's account is deleted (the page shows "deleted user").
+        "user": message.user.get_username() if message.user_id is not None else None,
         "text": message.text,
         "sent_at": timestamp(message.created_at),
         "client_id": message.client_id,
@@ -96,6 +104,20 @@ def history_event(messages):
 
 def presence_event(users):
     return {"type": "presence", "users": list(users)}
+
+
+def message_deleted_event(message_id):
+    return {"type": "message_deleted", "id": message_id}
+
+
+def room_activity_event(room, messages, last_message_at):
+    """A room's message count now (0 once its last message is deleted), for the room lists."""
+    return {
+        "type": "room_activity",
+        "room": room,
+        "messages": messages,
+        "last_message_at": timestamp(last_message_at) if last_message_at else None,
+    }
 
 
 def error_event(code, detail, client_id=None):

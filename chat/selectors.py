@@ -31,3 +31,11 @@ def posted_message(user, room, client_id):
         .filter(user=user, room=room, client_id=client_id)
         .first()
     )
+
+
+def room_summary(room):
+    """``(messages, last_message_at)`` of ``room``: ``(0, None)`` when it has none."""
+    summary = Message.objects.filter(room=room).aggregate(
+        messages=Count("id"), last_message_at=Max("created_at")
+    )
+    return summary["messages"], summary["last_message_at"]

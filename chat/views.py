@@ -1,5 +1,11 @@
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import redirect, resolve_url
+from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from chat import selectors
@@ -25,7 +31,21 @@ class RoomView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["rooms"] = selectors.rooms_with_messages()
+        context["room_name_rule"] = room_name_rule()
+        # Where the page sends someone whose session ended ("You are logged out"): back here.
+        back_here = urlencode({REDIRECT_FIELD_NAME: self.request.path})
+        context["login_url"] = f"{resolve_url(settings.LOGIN_URL)}?{back_here}"
         return context
+
+
+def room_name_rule():
+    return _("A room name is 1 to 64 letters (of any script), digits, hyphens or underscores.")
+
+
+def not_a_room(request, name):
+    """``/chat/<name>/`` for a name the ``room`` converter refused: the site's 404 page, whose
+    ``exception`` (Django's page_not_found puts the message there) spells out the rule."""
+    raise Http404(room_name_rule())
 
 
 class EchoView(TemplateView):

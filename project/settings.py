@@ -341,6 +341,8 @@ CHAT_PRESENCE_TTL = env.float("CHAT_PRESENCE_TTL", default=30.0)
 if CHAT_PRESENCE_TTL <= 0:
     env.refuse(f"CHAT_PRESENCE_TTL must be positive, got {CHAT_PRESENCE_TTL}")
 CHAT_KEY_PREFIX = env.str("CHAT_KEY_PREFIX", default="chat-live")
+# The room lists of open pages learn a room's new message count at most this often (seconds).
+CHAT_ROOM_ACTIVITY_INTERVAL = env.float("CHAT_ROOM_ACTIVITY_INTERVAL", default=0.5)
 # A user may post this many chat messages per window (sliding, shared by all processes).
 CHAT_MESSAGES_PER_WINDOW = env.int("CHAT_MESSAGES_PER_WINDOW", default=20)
 CHAT_RATE_WINDOW_SECONDS = env.float("CHAT_RATE_WINDOW_SECONDS", default=10.0)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0001_initial'),
+        ('chat', '0002_room_name_unicode'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,10 +1,14 @@
 "use strict";
 
 /*
- * A WebSocket that reconnects by itself with exponential back-off (0.5 s doubling up to 30 s,
+ * A WebSocket that reconnects by itself with exponential back-off (0.5 s doubling up to 10 s,
  * jittered so that a restarted server is not hit by every client at once), until close() is
- * called. Used by echo.js and chat.js, with the page helpers below.
+ * called or the page's onClose(event) answers false (a close code that retrying cannot fix,
+ * such as the chat's 4401 "logged out"). Used by echo.js and chat.js, with the page helpers
+ * below.
  */
+const RECONNECT_MAX_DELAY_MS = 10000;
+
 class ReconnectingSocket {
   constructor(path, handlers) {
     const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
@@ -38,8 +42,8 @@ class ReconnectingSocket {
     socket.addEventListener("message", (event) => this.handlers.onMessage(event.data));
     socket.addEventListener("close", (event) => {
       this.socket = null;
-      if (this.handlers.onClose) {
-        this.handlers.onClose(event);
+      if (this.handlers.onClose && this.handlers.onClose(event) === false) {
+        this.wanted = false;
       }
       if (this.wanted) {
         this.scheduleReconnect();
@@ -50,7 +54,7 @@ class ReconnectingSocket {
   }
 
   scheduleReconnect() {
-    const base = Math.min(30000, 500 * 2 ** this.attempt);
+    const base = Math.min(RECONNECT_MAX_DELAY_MS, 500 * 2 ** this.attempt);
     const delay = Math.round(base / 2 + Math.random() * (base / 2));
     this.attempt += 1;
     this.handlers.onState("waiting", delay);

@@ -461,3 +461,75 @@ async def test_rate_limit_follows_the_settings(chat_cookies, settings):
     ]
     assert [event["text"] for event in events if event["type"] == "message"] == ["n0", "n1", "n2"]
     await alice.disconnect()
+
+
+# ------------------------------------------------------------------------------------------------
+# Chat: the room list, moderation, Unicode rooms
+# ------------------------------------------------------------------------------------------------
+
+
+def is_room_activity(room, messages):
+    return lambda event: (
+        event == {**event, "type": "room_activity", "room": room, "messages": messages}
+    )
+
+
+async def test_a_stored_message_tells_every_room_list_the_rooms_new_count(chat_cookies):
+    alice_cookie, bob_cookie = await chat_cookies("alice", "bob")
+    alice = await join("/ws/chat/busy/", alice_cookie)
+    bob_elsewhere = await join("/ws/chat/lobby/", bob_cookie)
+
+    for number in range(3):
+        await alice.send_to(text_data=json.dumps({"type": "message", "text": f"m{number}"}))
+
+    # A burst is announced once per CHAT_ROOM_ACTIVITY_INTERVAL, with the count at that time.
+    events = await receive_until(bob_elsewhere, is_room_activity("busy", 3))
+    activity = events[-1]
+    assert activity["last_message_at"].endswith("Z")
+    assert not any(event["type"] == "message" for event in events)
+    await receive_until(alice, is_room_activity("busy", 3))
+    for client in (alice, bob_elsewhere):
+        await client.disconnect()
+
+
+async def test_deleting_a_message_removes_it_from_every_open_page_and_from_history(chat_cookies):
+    alice_cookie, bob_cookie = await chat_cookies("alice", "bob")
+    alice = await join("/ws/chat/moderated/", alice_cookie)
+    bob = await join("/ws/chat/moderated/", bob_cookie)
+    await alice.send_to(text_data=json.dumps({"type": "message", "text": "spam"}))
+    await alice.send_to(text_data=json.dumps({"type": "message", "text": "fine"}))
+    spam, _fine = [
+        (await receive_until(bob, lambda event: event["type"] == "message"))[-1] for _ in range(2)
+    ]
+
+    # What the admin's delete page and bulk action do (both send post_delete per message).
+    await sync_to_async(Message.objects.filter(pk=spam["id"]).delete)()
+
+    for client in (alice, bob):
+        await receive_until(
+            client, lambda event: event == {"type": "message_deleted", "id": spam["id"]}
+        )
+        await receive_until(client, is_room_activity("moderated", 1))
+    history = await sync_to_async(selectors.recent_messages)("moderated")
+    assert [message.text for message in history] == ["fine"]
+    for client in (alice, bob):
+        await client.disconnect()
+
+
+async def test_a_room_named_in_chinese_letters_is_a_room_of_its_own(chat_cookies):
+    alice_cookie, bob_cookie = await chat_cookies("alice", "bob")
+    # The path as a server gives it (percent-decoded); the channel layer group is a digest.
+    alice = await join("/ws/chat/房间/", alice_cookie)
+    bob = await join("/ws/chat/房间/", bob_cookie)
+    (carol_cookie,) = await chat_cookies("carol")
+    carol_elsewhere = await join("/ws/chat/房子/", carol_cookie)
+
+    await alice.send_to(text_data=json.dumps({"type": "message", "text": "你好"}))
+
+    message = (await receive_until(bob, lambda event: event["type"] == "message"))[-1]
+    assert (message["user"], message["text"]) == ("alice", "你好")
+    stored = await sync_to_async(Message.objects.get)(pk=message["id"])
+    assert stored.room == "房间"
+    assert all(event["type"] != "message" for event in await drain(carol_elsewhere))
+    for client in (alice, bob, carol_elsewhere):
+        await client.disconnect()

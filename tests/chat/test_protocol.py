@@ -10,8 +10,8 @@ from django.urls import path
 
 from chat import services
 from chat.consumers import ChatConsumer
-from chat.models import validate_room_name
-from chat.protocol import ErrorCode, ProtocolError, error_event
+from chat.models import Message, validate_room_name
+from chat.protocol import ErrorCode, ProtocolError, error_event, message_data
 from tests.chat.conftest import receive_event, receive_until
 
 
@@ -69,3 +69,12 @@ async def test_a_message_to_a_room_the_validator_refuses_gets_an_invalid_room_er
     assert refused["code"] == ErrorCode.INVALID_ROOM
     assert next_refused["code"] == ErrorCode.EMPTY_TEXT
     await client.disconnect()
+
+
+def test_a_message_whose_author_is_gone_has_a_null_user():
+    # Helper auth makes Message.user nullable (SET_NULL); the page shows "deleted user".
+    message = Message(id=7, room="lobby", user=None, text="still here")
+
+    data = message_data(message)
+
+    assert (data["user"], data["text"]) == (None, "still here")

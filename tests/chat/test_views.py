@@ -2,6 +2,8 @@
 
 import pytest
 from django.conf import settings
+from django.http import Http404
+from django.test import RequestFactory
 from django.urls import NoReverseMatch, resolve, reverse
 
 from chat import services
@@ -35,14 +37,18 @@ def test_lobby_is_the_room_page_with_the_default_room_name():
     assert resolve("/chat/lobby/").kwargs == {"room_name": "lobby"}
 
 
-@pytest.mark.parametrize("name", ["a", "Z9", "with-dash_and_underscore", "x" * 64])
+@pytest.mark.parametrize(
+    "name", ["a", "Z9", "with-dash_and_underscore", "x" * 64, "ünï", "房间", "Зал_1", "房" * 64]
+)
 def test_converter_accepts_room_names(name):
     assert is_room_name(name)
     assert resolve(f"/chat/{name}/").kwargs == {"room_name": name}
     assert RoomNameConverter().to_url(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "x" * 65, "has space", "dot.ted", "ünï", "semi;colon"])
+@pytest.mark.parametrize(
+    "name", ["", "x" * 65, "房" * 65, "has space", "dot.ted", "semi;colon", "emoji😀", "a/b"]
+)
 def test_converter_refuses_other_names(name):
     assert not is_room_name(name)
     with pytest.raises(ValueError):
@@ -95,6 +101,37 @@ def test_page_connects_to_its_websocket_and_loads_its_scripts(
 @pytest.mark.parametrize("path", ["/chat/has%20space/", f"/chat/{'x' * 65}/", "/chat/a.b/"])
 def test_invalid_room_in_the_address_is_not_found(alice_client, path):
     assert alice_client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/chat/has%20space/", f"/chat/{'房' * 65}/", "/chat/a.b/"])
+def test_invalid_room_in_the_address_raises_a_404_that_spells_out_the_rule(path):
+    # The site's 404 page (handler404, templates/jinja2/404.html) shows the exception's message.
+    match = resolve(path)
+    assert match.view_name == "chat:not-a-room"
+
+    with pytest.raises(Http404, match=r"1 to 64 letters .*digits, hyphens or underscores"):
+        match.func(RequestFactory().get(path), **match.kwargs)
+
+
+def test_unicode_room_page_connects_to_its_percent_encoded_websocket_and_stores_64_letters(
+    alice_client,
+):
+    name = "房" * 64
+    services.post_message(user=alice_client.user, room=name, text="你好")
+
+    response = alice_client.get(reverse("chat:room", kwargs={"room_name": name}))
+
+    assert response.status_code == 200
+    assert response.context["room_name"] == name
+    assert 'data-ws-path="/ws/chat/' + "%E6%88%BF" * 64 + '/"' in response.content.decode()
+    assert [room["room"] for room in response.context["rooms"]] == [name]
+
+
+def test_room_page_gives_the_script_its_user_and_a_login_link_back_to_the_room(alice_client):
+    html = alice_client.get("/chat/general/").content.decode()
+
+    assert 'data-username="alice"' in html
+    assert 'data-login-url="/accounts/login/?next=%2Fchat%2Fgeneral%2F"' in html
 
 
 def test_open_room_form_redirects_to_a_valid_room(alice_client):

@@ -1,0 +1,27 @@
+"""Signal receivers of the chat app, connected by :meth:`chat.apps.ChatConfig.ready`."""
+
+import functools
+import logging
+
+from django.db import transaction
+
+from chat import broadcasts
+
+logger = logging.getLogger(__name__)
+
+
+def message_deleted(sender, instance, **kwargs):
+    """A deleted message (the admin's delete page or its bulk action, or any ORM delete) leaves
+    every open page of its room; told once the deletion is committed, so never a message that
+    a rollback keeps."""
+    transaction.on_commit(
+        functools.partial(_announce_deletion, instance.room, instance.pk), robust=True
+    )
+
+
+def _announce_deletion(room, message_id):
+    try:
+        broadcasts.announce_deletion(room, message_id)
+    except Exception:
+        # The deletion stands (history no longer has it); only the open pages miss it.
+        logger.exception("announcing the deletion of message %s failed", message_id)
