@@ -409,7 +409,6 @@ def test_a_4401_close_says_logged_out_links_back_to_the_room_and_stops_retrying(
     expect(page).to_have_url(f"{site.url}/chat/%E6%88%BF%E9%97%B4/")
 
 
-@pytest.mark.xfail(reason="needs chatsrv: logout closes the open chat socket with 4401")
 def test_logging_out_in_another_tab_shows_logged_out_on_the_chat_page(site, open_page):
     create_user("alice")
     page = open_page("alice")
@@ -424,7 +423,6 @@ def test_logging_out_in_another_tab_shows_logged_out_on_the_chat_page(site, open
     expect(page.locator("#chat-input")).to_be_disabled()
 
 
-@pytest.mark.xfail(reason="needs chatsrv: a handshake without a session is accepted, closed 4401")
 def test_a_reconnect_without_a_session_shows_logged_out(site, open_page):
     create_user("alice")
     page = open_page("alice")
