@@ -106,10 +106,8 @@ def backend_facts():
     is an embedded default (SQLite, local memory) rather than a service. Read from settings,
     like :func:`describe_backends`."""
     db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("mysql"):
-        database = f"MySQL/MariaDB ({db['NAME']})"
-    else:
-        database = "SQLite"
+    mysql = db["ENGINE"].endswith("mysql")
+    database = f"MySQL/MariaDB ({db['NAME']})" if mysql else "SQLite"
     if settings.REDIS is not None:
         cache = "Redis (Sentinel)" if settings.REDIS.uses_sentinel else "Redis"
         layer = f"channels-redis ({cache})"
@@ -124,5 +122,5 @@ def backend_facts():
         "cache": cache,
         "sessions": sessions,
         "channel_layer": layer,
-        "embedded": settings.REDIS is None or not db["ENGINE"].endswith("mysql"),
+        "embedded": settings.REDIS is None or not mysql,
     }

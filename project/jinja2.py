@@ -22,7 +22,9 @@ def url(viewname, *args, **kwargs):
 def available_languages():
     """``{% get_available_languages %}``: (code, name), each language named in itself
     ("English", "简体中文"), so a visitor finds their own whatever the page's language."""
-    return [(code, translation.get_language_info(code)["name_local"]) for code, _ in settings.LANGUAGES]
+    return [
+        (code, translation.get_language_info(code)["name_local"]) for code, _ in settings.LANGUAGES
+    ]
 
 
 def environment(**options):

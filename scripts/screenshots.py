@@ -17,9 +17,8 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from tests.support.servers import DaphneServer, production_env  # noqa: E402
-
 from tests.support.accounts import STRONG_PASSWORD as PASSWORD  # noqa: E402  (the password rules)
+from tests.support.servers import DaphneServer, production_env  # noqa: E402
 
 
 def seed_demo_data():
@@ -40,7 +39,7 @@ def seed_demo_data():
     lines = [
         (bob, "Morning! Is the deploy done?"),
         (alice, "Yes, since 9:40. Sessions survived the restart."),
-        (bob, "早上好！中文也可以。"),
+        (bob, "早上好，中文也可以。"),  # noqa: RUF001 (Chinese punctuation)
         (alice, "Great, I'll tell the others."),
     ]
     for minutes, (user, text) in enumerate(lines):
@@ -60,7 +59,6 @@ def log_in(context, base_url):
     with page.expect_navigation():
         page.locator("form.account-form button[type=submit]").click()
     if "/accounts/login/" in page.url:
-        page.screenshot(path="/tmp/face-login-failed.png")
         raise SystemExit(f"the demo user could not log in: {page.url}")
     page.close()
 
@@ -103,8 +101,11 @@ def main():
             )
             for language, locale in LANGUAGES.items():
                 for width, viewport in WIDTHS.items():
-                    options = {"locale": locale, "viewport": viewport,
-                               "color_scheme": "dark" if args.dark else "light"}
+                    options = {
+                        "locale": locale,
+                        "viewport": viewport,
+                        "color_scheme": "dark" if args.dark else "light",
+                    }
                     logged_out = browser.new_context(**options)
                     logged_in = browser.new_context(**options)
                     log_in(logged_in, server.url)

@@ -43,7 +43,6 @@ PAGES = [
 ]
 
 
-
 def show(page, base_url, spec, language="en"):
     """Bring ``spec`` up in the Playwright ``page`` of the live site at ``base_url``."""
     if spec.how == "goto":
