@@ -31,7 +31,10 @@ def seed_demo_data():
     from tests.browser.pages import DEMO_ROOM, DEMO_USERNAME
 
     user_model = get_user_model()
-    alice = user_model.objects.create_user(DEMO_USERNAME, password=PASSWORD)
+    # A superuser, so that the admin's pages can be pictured too.
+    alice = user_model.objects.create_superuser(
+        DEMO_USERNAME, email="alice@example.com", password=PASSWORD
+    )
     bob = user_model.objects.create_user("bob", password=PASSWORD)
     profile = Profile.objects.create(user=alice, gender=Profile.Gender.FEMALE)
     profile.hobbies.set(Hobby.objects.order_by("id")[:2])
@@ -85,11 +88,11 @@ def main():
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.pages import LANGUAGES, PAGES, WIDTHS, show
+    from tests.browser.pages import ADMIN_PAGES, LANGUAGES, PAGES, WIDTHS, show
 
     call_command("migrate", verbosity=0, interactive=False)
     seed_demo_data()
-    pages = [p for p in PAGES if not args.only or p.name in args.only]
+    pages = [p for p in PAGES + ADMIN_PAGES if not args.only or p.name in args.only]
     server = DaphneServer(env=env, name="daphne-screenshots")
     server.start()
     written = 0

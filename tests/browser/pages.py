@@ -2,7 +2,9 @@
 ``make screenshots`` (scripts/screenshots.py) both walk it. Add a page here and both cover it.
 
 ``login``: the page needs a logged-in user (the demo user). ``how``: ``"goto"`` opens the
-path; ``"csrf"`` posts a form without its token to the path (Django's 403 CSRF page);
+path; ``"submit"`` opens it and submits its form empty; ``"menu"`` opens it and the
+phone menu (its button is there below 640 px only); ``"csrf"`` posts a form without its
+token to the path (Django's 403 CSRF page);
 ``"render"`` shows a template that the server renders only when something fails (400, 413,
 500, 503), rendered in this process with ``context`` and shown on a page of the live site.
 """
@@ -26,8 +28,10 @@ DEMO_ROOM = "general"
 PAGES = [
     Page("home", "/"),
     Page("home-logged-in", "/", login=True),
+    Page("menu-open", "/", login=True, how="menu"),
     Page("login", "/accounts/login/"),
     Page("register", "/accounts/register/"),
+    Page("register-errors", "/accounts/register/", how="submit"),
     Page("profile", "/accounts/profile/", login=True),
     Page("chat-lobby", "/chat/", login=True),
     Page("chat-room", f"/chat/{DEMO_ROOM}/", login=True),
@@ -42,11 +46,23 @@ PAGES = [
     Page("error-503", how="render", template="503.html", context={"service": "database"}),
 ]
 
+# Django's own admin, pictured by `make screenshots` (the demo user is a superuser there) but not
+# checked by axe: its markup is Django's.
+ADMIN_PAGES = [
+    Page("admin-index", "/admin/", login=True),
+    Page("admin-users", "/admin/auth/user/", login=True),
+]
+
 
 def show(page, base_url, spec, language="en"):
     """Bring ``spec`` up in the Playwright ``page`` of the live site at ``base_url``."""
-    if spec.how == "goto":
+    if spec.how in ("goto", "submit", "menu"):
         page.goto(base_url + spec.path)
+        if spec.how == "submit":
+            with page.expect_navigation():
+                page.locator("main form button[type=submit]").click()
+        elif spec.how == "menu" and page.locator(".nav-toggle-button").is_visible():
+            page.locator(".nav-toggle-button").click()
     elif spec.how == "csrf":
         page.goto(base_url + "/")
         with page.expect_navigation():
