@@ -103,3 +103,11 @@ def test_language_switcher_names_each_language_in_itself(client):
         html = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert ">English</option>" in html
     assert ">简体中文</option>" in html
+
+
+def test_title_starts_with_error_while_the_form_has_errors(client):
+    html = client.post(reverse("accounts:register"), {}).content.decode()
+    assert re.search(r"<title>Error: ", html)
+    assert not re.search(
+        r"<title>Error: ", client.get(reverse("accounts:register")).content.decode()
+    )
