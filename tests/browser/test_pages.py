@@ -71,10 +71,26 @@ def test_phone_menu_opens_with_its_button_and_shows_the_account_links(site, open
     page.goto(site.url + "/")
     login_link = page.locator(".site-header a[href='/accounts/login/']")
     assert not login_link.is_visible()
+    # Folded, the header is one line: the site's name and the menu button.
+    assert page.locator(".site-header").bounding_box()["height"] <= 64
     page.locator(".nav-toggle-button").click()
     assert login_link.is_visible()
     box = login_link.bounding_box()
     assert box["height"] >= 44
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_logged_in_as_name_stays_on_one_line(site, open_page, demo_user, width):
+    page = open_page(locale="en-US", viewport=WIDTHS[width])
+    log_in(page, site.url, demo_user)
+    if page.locator(".nav-toggle-button").is_visible():
+        page.locator(".nav-toggle-button").click()
+    # The lines the text's boxes sit on (a wrapped text has boxes at two heights).
+    lines = page.locator(".nav-user").evaluate(
+        """e => { const range = document.createRange(); range.selectNodeContents(e);
+        return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; }"""
+    )
+    assert lines == 1
 
 
 def test_focus_moves_to_the_first_field_in_error_after_a_failed_submit(site, page):
