@@ -99,3 +99,19 @@ def test_focus_moves_to_the_first_field_in_error_after_a_failed_submit(site, pag
         page.locator("form.account-form button[type=submit]").click()
     focused = page.evaluate("document.activeElement.getAttribute('aria-invalid')")
     assert focused == "true"
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[spec.name for spec in PAGES])
+def test_page_in_dark_mode_has_no_serious_accessibility_violation(site, open_page, demo_user, spec):
+    page = open_page(
+        f"{spec.name}-dark",
+        locale="en-US",
+        viewport=WIDTHS["375"],
+        color_scheme="dark",
+        bypass_csp=True,
+    )
+    if spec.login:
+        log_in(page, site.url, demo_user)
+    show(page, site.url, spec)
+
+    assert serious_violations(page) == []
