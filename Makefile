@@ -13,7 +13,7 @@ export DEBUG ?= 1
 TEST_DATABASE_URL ?= mysql://chat:chat@127.0.0.1:3306/chatdb
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test install install-dev services lint format clean conformance
+.PHONY: run test install install-dev services lint format clean conformance superuser screenshots
 
 ## Install, migrate and serve HTTP and WebSockets with daphne on http://$(HOST):$(PORT)
 ## (server.daphne: daphne's command line, with the project's WebSocket fixes).
@@ -21,6 +21,17 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 run: install
 	$(PY) manage.py migrate --noinput
 	exec $(PY) -m server $(SERVER) --host $(HOST) --port $(PORT)
+
+## Create an administrator for /admin/ (asks for a username and a password), on the same
+## database `make run` uses: the embedded SQLite unless DATABASE_URL is set.
+superuser: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createsuperuser $(SUPERUSER_ARGS)
+
+## PNGs of every page (tests/browser/pages.py) at 1280 and 375 px, English and Chinese, into
+## docs/screenshots/ (scripts/screenshots.py: a throwaway daphne on the embedded defaults).
+screenshots: install-dev chromium
+	$(PY) scripts/screenshots.py $(SCREENSHOTS_ARGS)
 
 ## Install with the test tools, make sure MariaDB, Redis, nginx, chromium, redis-sentinel and
 ## memcached are there, run the whole suite.

@@ -140,3 +140,29 @@ def describe_backends():
     elif settings.SESSION_BACKEND == "file":
         session += f" in {settings.SESSION_FILE_PATH}"
     return f"database: {database}; sessions: {session}; channel layer: {layer}"
+
+
+def backend_facts():
+    """What this instance runs, for the home page: ``{"database", "cache", "sessions",
+    "channel_layer"}`` as short names (no credentials), with ``embedded`` True when a backend
+    is an embedded default (SQLite, local memory) rather than a service. Read from settings,
+    like :func:`describe_backends`."""
+    db = settings.DATABASES["default"]
+    mysql = db["ENGINE"].endswith("mysql")
+    database = f"MySQL/MariaDB ({db['NAME']})" if mysql else "SQLite"
+    if settings.REDIS is not None:
+        cache = "Redis (Sentinel)" if settings.REDIS.uses_sentinel else "Redis"
+        layer = f"channels-redis ({cache})"
+    else:
+        cache = "local memory"
+        layer = "in-memory (one process)"
+    sessions = settings.SESSION_BACKEND
+    if settings.SESSION_BACKEND in ("cache", "cached_db"):
+        sessions += f" in {cache}"
+    return {
+        "database": database,
+        "cache": cache,
+        "sessions": sessions,
+        "channel_layer": layer,
+        "embedded": settings.REDIS is None or not mysql,
+    }

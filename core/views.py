@@ -1,13 +1,15 @@
 """Project-wide pages: the home page, statistics, the visitor's session and the health check."""
 
 from django.conf import settings
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 from core import session_inspect
-from core.health import healthz_response
+from core.health import backend_facts, healthz_response
 from core.selectors import site_statistics
 
 
@@ -37,7 +39,7 @@ class HomeView(TemplateView):
             visits = 1
         if session.keys() or self.request.COOKIES:
             session["visits"] = visits
-        return super().get_context_data(visits=visits, **kwargs)
+        return super().get_context_data(visits=visits, backends=backend_facts(), **kwargs)
 
 
 class StatsView(TemplateView):
@@ -77,6 +79,12 @@ class SessionView(TemplateView):
         else:
             context["cookie_key_names"] = sorted(session.keys())
         return super().get_context_data(**context, **kwargs)
+
+
+@require_safe
+def favicon(request):
+    """``/favicon.ico``, which browsers ask for whatever a page links: the site's SVG icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @require_safe

@@ -20,8 +20,11 @@ def url(viewname, *args, **kwargs):
 
 
 def available_languages():
-    """``{% get_available_languages %}``: (code, name) with the name in the current language."""
-    return [(code, translation.gettext(name)) for code, name in settings.LANGUAGES]
+    """``{% get_available_languages %}``: (code, name), each language named in itself
+    ("English", "简体中文"), so a visitor finds their own whatever the page's language."""
+    return [
+        (code, translation.get_language_info(code)["name_local"]) for code, _ in settings.LANGUAGES
+    ]
 
 
 def environment(**options):
@@ -42,6 +45,7 @@ def environment(**options):
         get_messages=get_messages,
         static=static,
         url=url,
+        SITE_NAME=settings.SITE_NAME,
     )
     env.filters.update(date=date, filesizeformat=filesizeformat)
     return env

@@ -357,6 +357,9 @@ if CHAT_MESSAGES_PER_WINDOW < 1 or CHAT_RATE_WINDOW_SECONDS <= 0:
 # ------------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+
+# The site's name in every page title, the header and the admin (a name, not translated).
+SITE_NAME = "Chatterbox"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"

@@ -6,13 +6,15 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from chat.views import EchoView
-from core.views import HomeView, SessionView, StatsView, healthz
+from core.views import HomeView, SessionView, StatsView, favicon, healthz
 
 handler400 = "core.errors.bad_request"
 handler500 = "core.errors.server_error"
+# 403 and 404 use Django's own views, which render templates/jinja2/403.html and 404.html.
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     # Like Flask's strict_slashes=False: /healthz and /healthz/ both answer, without a redirect.
     re_path(r"^healthz/?$", healthz, name="healthz"),
     path("stats/", StatsView.as_view(), name="stats"),

@@ -7,11 +7,13 @@ leaves the admin out.
 from django.contrib import admin
 from django.urls import include, path
 
-from core.views import healthz
+from core.views import favicon, healthz
 
 handler500 = "core.errors.server_error"
 
 urlpatterns = [
+    # Before the admin, whose catch-all would answer /favicon.ico with a login redirect.
+    path("favicon.ico", favicon, name="favicon"),
     path("", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

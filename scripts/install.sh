@@ -32,8 +32,12 @@ if ! "$VENV/bin/python" -c "import MySQLdb" 2>/dev/null; then
   fi
 fi
 
-echo ">> installing ${files[*]} (pinned by $constraints) into $VENV" >&2
+started=$SECONDS
+echo ">> [1/2] upgrading pip in $VENV" >&2
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >&2
+count=$(cat "${files[@]}" | grep -cv '^\s*\(#\|-\|$\)' || true)
+echo ">> [2/2] installing ${files[*]} ($count packages, pinned by $constraints; about a minute on a fresh clone)" >&2
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$constraints" \
   "${files[@]/#/-r}" >&2
 echo "$wanted" >"$stamp"
+echo ">> installed in $((SECONDS - started)) s" >&2

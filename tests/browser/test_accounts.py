@@ -57,14 +57,14 @@ def test_new_user_registers_is_greeted_logs_out_logs_in_again_and_sees_the_profi
     expect(page.locator("h1.greeting")).to_have_text(greeting())
     expect(page.locator("a[href='/accounts/profile/']")).to_have_count(0)
 
-    page.locator("a[href='/accounts/login/']").click()
+    page.locator("header a[href='/accounts/login/']").click()
     page.locator("#id_username").fill("mira")
     page.locator("#id_password").fill(STRONG_PASSWORD)
     submit(page)
     expect(page).to_have_url(f"{site.url}/")
     expect(page.locator("h1.greeting")).to_have_text(greeting("mira"))
 
-    page.locator("a[href='/accounts/profile/']").click()
+    page.locator("header a[href='/accounts/profile/']").click()
     expect(page).to_have_url(f"{site.url}/accounts/profile/")
     with translation.override("en"):
         gender = str(Profile.Gender.MALE.label)
