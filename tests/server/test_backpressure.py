@@ -103,9 +103,9 @@ def test_clients_that_never_read_cannot_grow_memory_and_are_closed_after_the_sen
     finally:
         for client in slow:
             client.close()
+        print(f"{server_class.server}: RSS {baseline >> 20} MiB -> peak {peak >> 20} MiB")
 
     growth = peak - baseline
-    print(f"{server_class.server}: RSS {baseline >> 20} MiB -> peak {peak >> 20} MiB")
     assert growth <= SLOW_CLIENTS * HIGH_WATER + ALLOWANCE, growth
     assert not any(client.sent_all for client in slow), "a client sent everything unread"
     assert all(isinstance(client.error, OSError) for client in slow)
