@@ -335,6 +335,20 @@ if WEBSOCKET_MAX_MESSAGE_BYTES < 1:
     )
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = WEBSOCKET_MAX_MESSAGE_BYTES
 DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = WEBSOCKET_MAX_MESSAGE_BYTES
+# Backpressure (server/daphne.py, server/uvicorn.py; docs/websockets.md): a connection holds at
+# most about this much of what it read and the application has not taken, plus what the
+# application sent and the client has not read; past it the server stops reading it and the
+# application's sends wait. One that stays over it for WEBSOCKET_SEND_TIMEOUT seconds is closed
+# with 1008.
+WEBSOCKET_MAX_BUFFERED_BYTES = env.int("WEBSOCKET_MAX_BUFFERED_BYTES", default=4 * 1024 * 1024)
+if WEBSOCKET_MAX_BUFFERED_BYTES < 128 * 1024:
+    env.refuse(
+        "WEBSOCKET_MAX_BUFFERED_BYTES must be at least 131072 bytes (twice Twisted's 64 KiB "
+        f"write buffer), got {WEBSOCKET_MAX_BUFFERED_BYTES}"
+    )
+WEBSOCKET_SEND_TIMEOUT = env.float("WEBSOCKET_SEND_TIMEOUT", default=30.0)
+if WEBSOCKET_SEND_TIMEOUT <= 0:
+    env.refuse(f"WEBSOCKET_SEND_TIMEOUT must be positive, got {WEBSOCKET_SEND_TIMEOUT}")
 # A chat connection's presence entry lives this long unless its consumer renews it (every third
 # of it): the entries of a killed server process disappear after at most this.
 CHAT_PRESENCE_TTL = env.float("CHAT_PRESENCE_TTL", default=30.0)

@@ -26,6 +26,11 @@ The costs (docs/performance.md measures them): Twisted's reactor is replaced by
 :class:`server.reactor.EagerWriteReactor` (writes leave without a trip through epoll);
 autobahn's debug lines for every read and write are not formatted unless debug logging is on.
 
+Backpressure (:class:`Backpressure`, docs/websockets.md): daphne reads a WebSocket however fast
+its client sends and buffers whatever the application sends, without limit; here a connection
+past ``WEBSOCKET_MAX_BUFFERED_BYTES`` stops being read and its application's sends wait, and one
+whose client does not read for ``WEBSOCKET_SEND_TIMEOUT`` seconds is closed with 1008.
+
 The size limit (message and frame) defaults to ``settings.WEBSOCKET_MAX_MESSAGE_BYTES``, read from
 the ``WEBSOCKET_MAX_MESSAGE_BYTES`` environment variable; daphne's
 ``--websocket-max-message-size`` and ``--websocket-max-frame-size`` still override it.
@@ -33,12 +38,16 @@ the ``WEBSOCKET_MAX_MESSAGE_BYTES`` environment variable; daphne's
 
 # daphne.server installs Twisted's asyncio reactor on import unless one is installed already:
 # ours, which sends writes without waiting for epoll (server/reactor.py), goes first.
+import asyncio
 import codecs
+import logging
 import os
 import sys
 import time
+from functools import partial
 
 import txaio
+from twisted.internet import abstract
 
 from server import reactor
 
@@ -48,6 +57,161 @@ from daphne import cli as daphne_cli  # noqa: E402
 from daphne import server as daphne_server  # noqa: E402
 from daphne import ws_protocol  # noqa: E402
 from twisted.internet.interfaces import ISSLTransport  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+# RFC 6455 section 7.4.1: "policy violation". A client that reads nothing for
+# WEBSOCKET_SEND_TIMEOUT seconds breaks the server's rule; 1013 ("try again later") would tell a
+# well-behaved client that the server is overloaded and invite it to retry at once.
+CLOSE_POLICY_VIOLATION = 1008
+
+
+def _message_bytes(message):
+    """The size counted for an ASGI message in a connection's input (characters for text)."""
+    data = message.get("bytes")
+    if data is None:
+        data = message.get("text")
+    return len(data) if data is not None else 0
+
+
+class Backpressure:
+    """A WebSocket connection's flow control: its transport's push producer (Twisted's
+    producer/consumer), bounding what the connection holds in memory.
+
+    * Buffered: messages read and not yet taken by the application plus bytes written to the
+      transport and not yet taken by the kernel. Over ``high_water`` the transport stops being
+      read (``pauseProducing``: TCP then pushes back on the client); reading resumes once it
+      falls to half of it, checked when the application takes a message and when Twisted reports
+      the write buffer empty.
+    * Unsent output alone over ``high_water``: the application's sends wait (see
+      :meth:`Server.handle_reply`) until the write buffer is empty, and a clock runs; after
+      ``send_timeout`` seconds the connection is closed with 1008, and aborted (buffers dropped)
+      by autobahn's closing-handshake timeout when the client does not read the close either.
+
+    Twisted calls :meth:`pauseProducing` on every write while its buffer holds more than the
+    transport's ``bufferSize`` (64 KiB) and :meth:`resumeProducing` once it is empty; the
+    high-water check happens there, so a connection under 64 KiB costs nothing.
+    """
+
+    def __init__(self, protocol, high_water, send_timeout):
+        self.protocol = protocol
+        self.transport = protocol.transport
+        self.high_water = high_water
+        self.low_water = high_water // 2
+        self.send_timeout = send_timeout
+        self.input_bytes = 0
+        self.reading_paused = False
+        self.output_over = False
+        self._drained = None
+        self._send_clock = None
+
+    # What the connection holds.
+
+    def unsent_output(self):
+        transport = self.transport
+        if isinstance(transport, abstract.FileDescriptor):
+            # Twisted's write buffer: the bytes string being sent from ``offset``, then the list
+            # of writes not yet joined into it.
+            return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+        # Another transport (TLS): only Twisted's "buffer full" notification is known.
+        return self.high_water + 1 if self.output_over else 0
+
+    def buffered(self):
+        return self.input_bytes + self.unsent_output() + len(self.protocol.send_queue or ())
+
+    # Reading.
+
+    def _pause_reading(self):
+        self.reading_paused = True
+        self.transport.pauseProducing()
+
+    def _maybe_resume_reading(self):
+        if self.reading_paused and not self.output_over and self.buffered() <= self.low_water:
+            self.reading_paused = False
+            self.transport.resumeProducing()
+
+    def input_queued(self, nbytes):
+        """A message of ``nbytes`` went to the application's queue."""
+        self.input_bytes += nbytes
+        if self.reading_paused:
+            # Data read while paused: daphne resumes the transport after the upgrade.
+            self.transport.pauseProducing()
+        elif self.buffered() > self.high_water:
+            self._pause_reading()
+
+    def input_taken(self, message):
+        self.input_bytes -= _message_bytes(message)
+        self._maybe_resume_reading()
+
+    def receiving_from(self, queue):
+        """The application's ``receive``: ``queue.get``, counting what it takes."""
+
+        async def receive():
+            message = await queue.get()
+            self.input_taken(message)
+            return message
+
+        return receive
+
+    # IPushProducer, called by the transport.
+
+    def pauseProducing(self):
+        if self.output_over or self.unsent_output() <= self.high_water:
+            if not self.reading_paused and self.buffered() > self.high_water:
+                self._pause_reading()
+            return
+        self.output_over = True
+        if not self.reading_paused:
+            self._pause_reading()
+        from twisted.internet import reactor as twisted_reactor
+
+        self._send_clock = twisted_reactor.callLater(self.send_timeout, self._send_timed_out)
+
+    def resumeProducing(self):
+        # The write buffer is empty.
+        if self.output_over:
+            self.output_over = False
+            self._stop_clock()
+            self._wake_senders()
+        self._maybe_resume_reading()
+
+    def stopProducing(self):
+        # The connection is lost.
+        self._stop_clock()
+        self._wake_senders()
+
+    # The application's sends.
+
+    async def drained(self):
+        """Wait until the write buffer is empty or the connection closes."""
+        if self._drained is None:
+            self._drained = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._drained)
+
+    def _wake_senders(self):
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        self._drained = None
+
+    def _stop_clock(self):
+        if self._send_clock is not None and self._send_clock.active():
+            self._send_clock.cancel()
+        self._send_clock = None
+
+    def _send_timed_out(self):
+        self._send_clock = None
+        protocol = self.protocol
+        logger.warning(
+            "closing WebSocket %s %s: %d bytes unsent for %ss (the client does not read)",
+            getattr(protocol, "client_addr", None),
+            getattr(protocol, "path", b"").decode("ascii", "replace"),
+            self.unsent_output(),
+            self.send_timeout,
+        )
+        # The close frame waits behind the unsent output; autobahn aborts the connection when
+        # the client has not answered it within its closing-handshake timeout (1 s).
+        protocol._fail_connection(CLOSE_POLICY_VIOLATION, "the client does not read")
+        self._wake_senders()
 
 
 def _autobahn_debug_logging():
@@ -66,6 +230,16 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
     # text is the decoder's output, joined, instead of a second decoding.
     _text_decoder = None
     _text_parts = None
+    backpressure = None
+
+    def connectionMade(self):
+        super().connectionMade()
+        # daphne's HTTP channel stays the transport's producer after the upgrade, and does
+        # nothing there (its request never ends): ours replaces it.
+        factory = self.factory
+        self.backpressure = Backpressure(self, factory.max_buffered_bytes, factory.send_timeout)
+        self.transport.unregisterProducer()
+        self.transport.registerProducer(self.backpressure, True)
 
     def onMessageBegin(self, isBinary):
         super().onMessageBegin(isBinary)
@@ -90,6 +264,8 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
 
     def onMessage(self, payload, isBinary):
         if isBinary:
+            if not self.muted:
+                self.backpressure.input_queued(len(payload))
             super().onMessage(payload, isBinary)
             return
         parts, self._text_parts = self._text_parts, None
@@ -104,7 +280,9 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
         if self.muted:
             return
         self.last_ping = time.time()
-        self.application_queue.put_nowait({"type": "websocket.receive", "text": "".join(parts)})
+        text = "".join(parts)
+        self.backpressure.input_queued(len(text))
+        self.application_queue.put_nowait({"type": "websocket.receive", "text": text})
 
     def _refuse_invalid_text(self, error):
         self._text_parts = None
@@ -190,6 +368,34 @@ class Server(daphne_server.Server):
         if getattr(action_logger, "stream", None) is sys.stdout and not settings.ACCESS_LOG:
             action_logger = None
         super().__init__(*args, action_logger=action_logger, **kwargs)
+        self.max_buffered_bytes = settings.WEBSOCKET_MAX_BUFFERED_BYTES
+        self.send_timeout = settings.WEBSOCKET_SEND_TIMEOUT
+
+    def create_application(self, protocol, scope):
+        # daphne's, with a WebSocket application's receive counted by its Backpressure.
+        assert "application_instance" not in self.connections[protocol]
+        input_queue = asyncio.Queue()
+        scope.setdefault("asgi", {"version": "3.0"})
+        receive = input_queue.get
+        if getattr(protocol, "backpressure", None) is not None:
+            receive = protocol.backpressure.receiving_from(input_queue)
+        application_instance = self.application(
+            scope=scope, receive=receive, send=partial(self.handle_reply, protocol)
+        )
+        if protocol not in self.connections:
+            return None
+        self.connections[protocol]["application_instance"] = asyncio.ensure_future(
+            application_instance, loop=asyncio.get_event_loop()
+        )
+        return input_queue
+
+    async def handle_reply(self, protocol, message):
+        await super().handle_reply(protocol, message)
+        # Backpressure on the application: a send over the high-water mark returns once the
+        # client has taken the output (or the connection is closed for not taking it).
+        backpressure = getattr(protocol, "backpressure", None)
+        if backpressure is not None and backpressure.output_over:
+            await backpressure.drained()
 
     def create_application(self, protocol, scope):
         if scope.get("type") == "websocket" and "scheme" not in scope:
@@ -215,6 +421,9 @@ class Server(daphne_server.Server):
         # Fail a connection with a close frame (e.g. 1009) rather than by dropping TCP; text is
         # validated by WebSocketProtocol's decoder instead of autobahn's validator.
         factory.setProtocolOptions(failByDrop=False, utf8validateIncoming=False)
+        # Backpressure's limits, for each connection's protocol.
+        factory.max_buffered_bytes = self.max_buffered_bytes
+        factory.send_timeout = self.send_timeout
         self._ws_factory = factory
         from django.conf import settings
 

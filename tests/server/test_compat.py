@@ -1183,6 +1183,165 @@ def _():
     assert (Path(legacy.origin).parent / "server.py").is_file()
 
 
+# server/daphne.py: backpressure (daphne, twisted, autobahn)
+
+
+def source_digest(node):
+    """A digest of an AST node's code (comments and layout do not count)."""
+    return hashlib.sha256(ast.unparse(node).encode()).hexdigest()[:16]
+
+
+@relies_on("daphne", "Server.create_application(protocol, scope)")
+def _():
+    server = class_def(module_tree("daphne.server"), "Server")
+    digest = source_digest(method_def(server, "create_application"))
+    assert digest == "8d7a9908de1127a6", (
+        f"changed since Server.create_application (server/daphne.py) was compared with it "
+        f"(fingerprint {digest}): compare, port what changed, then update the fingerprint here"
+    )
+
+
+@relies_on("daphne", "Server.handle_reply(protocol, message)")
+def _():
+    server = class_def(module_tree("daphne.server"), "Server")
+    handle_reply = method_def(server, "handle_reply")
+    assert isinstance(handle_reply, ast.AsyncFunctionDef)
+    assert [arg.arg for arg in handle_reply.args.args] == ["self", "protocol", "message"]
+    create = ast.unparse(method_def(server, "create_application"))
+    assert "send=partial(self.handle_reply, protocol)" in create
+
+
+@relies_on("daphne", "HTTPChannel, the upgraded transport's producer")
+def _():
+    from twisted.web.http import HTTPChannel
+
+    assert "self._networkProducer.registerProducer(self, True)" in ast.unparse(
+        tree_of(HTTPChannel.connectionMade)
+    )
+    process = ast.unparse(
+        method_def(class_def(module_tree("daphne.http_protocol"), "WebRequest"), "process")
+    )
+    assert "protocol.makeConnection(transport)" in process
+    assert "self.channel._networkProducer.resumeProducing()" in process
+
+
+@relies_on("twisted", "FileDescriptor.dataBuffer/offset/_tempDataLen")
+def _():
+    from twisted.internet.abstract import FileDescriptor
+
+    class Descriptor(FileDescriptor):
+        connected = True
+
+        def startWriting(self):
+            pass
+
+    descriptor = Descriptor()
+    descriptor.write(b"abc")
+    descriptor.write(b"de")
+    assert (descriptor.dataBuffer, descriptor.offset, descriptor._tempDataLen) == (b"", 0, 5)
+    assert "self.offset += l" in inspect.getsource(FileDescriptor.doWrite)
+
+
+@relies_on("twisted", "FileDescriptor producer calls")
+def _():
+    from twisted.internet.abstract import FileDescriptor
+
+    calls = []
+
+    class Producer:
+        def pauseProducing(self):
+            calls.append("pause")
+
+        def resumeProducing(self):
+            calls.append("resume")
+
+    class Descriptor(FileDescriptor):
+        connected = True
+        bufferSize = 4
+
+        def startWriting(self):
+            pass
+
+        def stopWriting(self):
+            pass
+
+        def writeSomeData(self, data):
+            return len(data)
+
+    descriptor = Descriptor()
+    descriptor.registerProducer(Producer(), True)
+    descriptor.unregisterProducer()
+    descriptor.registerProducer(Producer(), True)
+    descriptor.write(b"abc")
+    descriptor.write(b"de")
+    descriptor.write(b"f")
+    descriptor.doWrite()
+    assert calls == ["pause", "pause", "resume"]
+    assert FileDescriptor.bufferSize == 2**16
+    assert "self.stopReading" in calls_of(tree_of(FileDescriptor.pauseProducing))
+    assert "self.startReading" in calls_of(tree_of(FileDescriptor.resumeProducing))
+
+
+@relies_on("autobahn", "WebSocketProtocol.onCloseHandshakeTimeout")
+def _():
+    from autobahn.websocket.protocol import WebSocketProtocol, WebSocketServerFactory
+
+    assert WebSocketServerFactory().closeHandshakeTimeout == 1
+    source = ast.unparse(tree_of(WebSocketProtocol.onCloseHandshakeTimeout))
+    assert "self.dropConnection(abort=True)" in source
+    assert "self.onCloseHandshakeTimeout" in ast.unparse(tree_of(WebSocketProtocol.sendCloseFrame))
+
+
+# server/uvicorn.py: backpressure (uvicorn, websockets)
+
+
+@relies_on("uvicorn", "uvicorn.run(ws=<class>, ws_max_queue)")
+def _():
+    import uvicorn
+
+    assert "ws_max_queue" in params(uvicorn.run)
+    load = ast.unparse(module_tree("uvicorn.config"))
+    assert "self.ws_protocol_class = self.ws" in load
+
+
+@relies_on("uvicorn", "websockets_impl.WebSocketProtocol")
+def _():
+    impl = class_def(
+        module_tree("uvicorn.protocols.websockets.websockets_impl"), "WebSocketProtocol"
+    )
+    init = method_def(impl, "__init__")
+    assert [arg.arg for arg in init.args.args][:4] == [
+        "self",
+        "config",
+        "server_state",
+        "app_state",
+    ]
+    assert {"loop", "client", "transport"} <= self_attributes(init)
+    assert "max_queue=self.config.ws_max_queue" in ast.unparse(init)
+    assert [base.attr if isinstance(base, ast.Attribute) else base.id for base in impl.bases] == [
+        "WebSocketServerProtocol"
+    ]
+
+
+@relies_on("websockets", "WebSocketCommonProtocol flow control and fail_connection")
+def _():
+    # Read, not imported (nor located: finding it imports websockets.legacy, which warns).
+    package = Path(importlib.util.find_spec("websockets").origin).parent
+    tree = ast.parse((package / "legacy" / "protocol.py").read_text())
+    common = class_def(tree, "WebSocketCommonProtocol")
+    made = ast.unparse(method_def(common, "connection_made"))
+    assert "transport.set_write_buffer_limits(self.write_limit)" in made
+    assert "self._paused = True" in ast.unparse(method_def(common, "pause_writing"))
+    assert "waiter.set_result(None)" in ast.unparse(method_def(common, "resume_writing"))
+    assert "self.connection_lost_waiter.set_result(None)" in ast.unparse(
+        method_def(common, "connection_lost")
+    )
+    fail = method_def(common, "fail_connection")
+    assert [arg.arg for arg in fail.args.args] == ["self", "code", "reason"]
+    assert "self.write_frame_sync(True, OP_CLOSE, close.serialize())" in ast.unparse(fail)
+    assert "await self.drain()" in ast.unparse(method_def(common, "write_frame"))
+
+
 @pytest.mark.parametrize("relied_on", NAMES, ids=str)
 def test_relied_on_name_is_still_there(relied_on):
     try:
