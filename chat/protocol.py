@@ -61,7 +61,8 @@ def message_data(message):
     return {
         "type": "message",
         "id": message.pk,
-        "user": message.user.get_username(),
+        # None once the author's account is deleted (the page shows "deleted user").
+        "user": message.user.get_username() if message.user_id is not None else None,
         "text": message.text,
         "sent_at": timestamp(message.created_at),
     }
