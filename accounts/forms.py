@@ -91,9 +91,9 @@ def confirm_password_field(**kwargs):
 
 def current_password_field(**kwargs):
     kwargs.setdefault("label", _("Password"))
+    kwargs.setdefault("widget", forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     return forms.CharField(
         strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": _("Password must not be empty.")},
         **kwargs,
     )
@@ -199,8 +199,10 @@ class LoginForm(auth_forms.AuthenticationForm):
     model allows (required, at most 150 characters): the seed's 3-8 rule is a registration
     rule, and applying it here locked out accounts made by ``createsuperuser``."""
 
+    # AuthenticationForm sets only the input's maxlength: the server checks it here too.
     username = auth_forms.UsernameField(
         label=_("Username"),
+        max_length=get_user_model()._meta.get_field("username").max_length,
         error_messages=USERNAME_ERROR_MESSAGES,
         widget=forms.TextInput(attrs={"class": "my_login", "autofocus": True}),
     )

@@ -262,12 +262,16 @@ def test_logout_removes_the_session_from_redis_and_redirects_home(client, alice,
     assert not auth.get_user(client).is_authenticated
 
 
-def test_logout_by_get_is_refused(client, alice):
+def test_logout_by_get_asks_with_a_button_that_posts_and_keeps_the_session(client, alice):
     login(client)
 
     response = client.get(LOGOUT_URL)
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    form = response.content.decode().split('<main class="content">')[1]
+    assert f'action="{LOGOUT_URL}"' in form
+    assert 'method="post"' in form
+    assert "csrfmiddlewaretoken" in form
     assert auth.get_user(client).is_authenticated
 
 
