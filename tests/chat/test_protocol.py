@@ -69,3 +69,17 @@ async def test_a_message_to_a_room_the_validator_refuses_gets_an_invalid_room_er
     assert refused["code"] == ErrorCode.INVALID_ROOM
     assert next_refused["code"] == ErrorCode.EMPTY_TEXT
     await client.disconnect()
+
+
+@pytest.mark.django_db
+def test_message_of_a_deleted_account_has_a_null_user(make_user):
+    from chat.models import Message
+    from chat.protocol import message_data
+
+    author = make_user(username="gone")
+    message = Message.objects.create(room="lobby", user=author, text="still here")
+    author.delete()
+    message.refresh_from_db()
+
+    assert message.user is None
+    assert message_data(message)["user"] is None
