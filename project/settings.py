@@ -267,7 +267,8 @@ if SESSION_BACKEND == "file":
 # Authentication
 # ------------------------------------------------------------------------------------------------
 # NIST SP 800-63B: at least 8 characters, at least 64 allowed (here 128), no whitespace-only
-# password. The forms take their minlength/maxlength from this list (accounts/password_validation.py).
+# password. The forms take their minlength/maxlength from this list
+# (accounts/password_validation.py).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
