@@ -55,15 +55,14 @@ class RegisterView(FormView):
                 hobbies=form.cleaned_data["hobby"],
             )
         except IntegrityError:
-            # Someone registered the same username between validation and insert.
-            if not selectors.username_taken(form.cleaned_data["username"]):
+            # Someone registered the same username or address between validation and insert.
+            if selectors.username_taken(form.cleaned_data["username"]):
+                field, code = "username", "duplicate_username"
+            elif selectors.email_taken(form.cleaned_data["email"]):
+                field, code = "email", "duplicate_email"
+            else:
                 raise
-            form.add_error(
-                "username",
-                ValidationError(
-                    form.error_messages["duplicate_username"], code="duplicate_username"
-                ),
-            )
+            form.add_error(field, ValidationError(form.error_messages[code], code=code))
             return self.form_invalid(form)
         auth_login(self.request, user)
         messages.success(
