@@ -4,10 +4,27 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from accounts import selectors
 from accounts.models import Hobby, Profile
+
+
+class UserAdminChangeForm(UserChangeForm):
+    """Django's user change form, refusing an e-mail address another account has (ignoring
+    case), as registration and the profile page do."""
+
+    def clean_email(self):
+        email = self.cleaned_data.get("email", "")
+        if selectors.email_taken(email, except_user_pk=self.instance.pk):
+            raise ValidationError(
+                _("This e-mail address is already used by another account."),
+                code="duplicate_email",
+            )
+        return email
 
 
 class ProfileInline(admin.StackedInline):
@@ -33,6 +50,7 @@ admin.site.unregister(get_user_model())
 class UserAdmin(DjangoUserAdmin):
     """Django's user admin with the profile inline."""
 
+    form = UserAdminChangeForm
     inlines = [ProfileInline]
     # Registration asks for no first or last name: without those always-empty columns the
     # changelist fits 1280 px beside its filters (the last column was clipped).

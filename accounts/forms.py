@@ -1,25 +1,34 @@
-"""The seed's WTForms ``LoginForm`` and ``RegForm`` as Django forms.
+"""The seed's WTForms ``LoginForm`` and ``RegForm`` as Django forms, on ``django.contrib.auth``'s
+own forms, and the forms of the account pages (profile, password change and reset, deletion).
 
 Each rule raises its own error code, so code and tests look at codes and people read messages
 (English, or Simplified Chinese worded after the seed). One rule of the seed is deliberately not
 reproduced: it validated the password as an e-mail address (its author did not know why); here
-the password goes through ``AUTH_PASSWORD_VALIDATORS`` instead.
+the password goes through ``AUTH_PASSWORD_VALIDATORS`` instead, and its length bounds come from
+them (:func:`accounts.password_validation.password_length_limits`), so that the inputs'
+``minlength`` and ``maxlength`` are exactly the server's rules. Every field states its rule in
+its help text before anyone fails it.
 """
 
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MinLengthValidator
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
+from accounts import selectors
 from accounts.models import Hobby, Profile
-from accounts.selectors import username_taken
+from accounts.password_validation import password_help_text, password_length_limits
 
+# The seed's registration rule for usernames. Login accepts whatever the user model accepts
+# (at most 150 characters), so that accounts made in the admin or by createsuperuser log in.
 USERNAME_MIN_LENGTH = 3
 USERNAME_MAX_LENGTH = 8
-PASSWORD_MIN_LENGTH = 3
-PASSWORD_MAX_LENGTH = 16
+EMAIL_MAX_LENGTH = 254
 HOBBIES_MIN = 2
 HOBBIES_MAX = 4
 DEFAULT_HOBBY_IDS = [1, 3, 5]
@@ -35,53 +44,101 @@ PASSWORD_ERROR_MESSAGES = {
     "min_length": _("Password length is out of range: at least %(limit_value)d characters."),
     "max_length": _("Password length is out of range: at most %(limit_value)d characters."),
 }
+EMAIL_ERROR_MESSAGES = {
+    "required": _("E-mail address must not be empty."),
+    "invalid": _("Enter a valid e-mail address, such as name@example.com."),
+    "max_length": _("E-mail address is too long: at most %(limit_value)d characters."),
+}
+HOBBY_ERROR_MESSAGES = {
+    "required": _("Please choose your hobbies."),
+    "invalid_choice": _("Choose only hobbies from the list."),
+    "invalid_pk_value": _("Choose only hobbies from the list."),
+    "invalid_list": _("Choose only hobbies from the list."),
+}
+GENDER_ERROR_MESSAGES = {
+    "required": _("Please choose a gender."),
+    "invalid_choice": _("Choose one of the genders offered."),
+}
+
+lazy_password_help_text = lazy(password_help_text, str)
 
 
-def username_field(**kwargs):
-    """The username as both forms take it: 3 to 8 characters, NFKC-normalised."""
-    return UsernameField(
-        label=_("Username"),
-        min_length=USERNAME_MIN_LENGTH,
-        max_length=USERNAME_MAX_LENGTH,
-        error_messages=USERNAME_ERROR_MESSAGES,
+def username_help_text():
+    return _(
+        "%(min)d to %(max)d characters: letters, digits and the characters @ . + - _ only."
+    ) % {"min": USERNAME_MIN_LENGTH, "max": USERNAME_MAX_LENGTH}
+
+
+def new_password_field(**kwargs):
+    """A new password: the validators' length bounds on the field (and so on the input), the
+    validators' help texts, never rendered back (``PasswordInput``)."""
+    kwargs.setdefault("label", _("Password"))
+    kwargs.setdefault("error_messages", PASSWORD_ERROR_MESSAGES)
+    kwargs.setdefault("widget", forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    return forms.CharField(strip=False, help_text=lazy_password_help_text(), **kwargs)
+
+
+def confirm_password_field(**kwargs):
+    kwargs.setdefault("label", _("Confirm password"))
+    return forms.CharField(
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("The same password again, to catch a typing mistake."),
+        error_messages={"required": _("Please enter the password again.")},
         **kwargs,
     )
 
 
-def password_field(**kwargs):
-    """A password of 3 to 16 characters, never rendered back (``render_value=False``)."""
+def current_password_field(**kwargs):
     kwargs.setdefault("label", _("Password"))
-    kwargs.setdefault("error_messages", PASSWORD_ERROR_MESSAGES)
+    kwargs.setdefault("widget", forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     return forms.CharField(
-        min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH, strip=False, **kwargs
+        strip=False,
+        error_messages={"required": _("Password must not be empty.")},
+        **kwargs,
     )
 
 
-class LoginForm(AuthenticationForm):
-    """Django's authentication form with the seed's field rules and widget classes."""
+def apply_password_length_limits(form, *names):
+    """Put the validators' bounds on the named fields when the form is built (tests and
+    deployments may change ``AUTH_PASSWORD_VALIDATORS``): the field refuses with the seed's
+    length messages, and the input carries the same ``minlength`` and ``maxlength``."""
+    minimum, maximum = password_length_limits()
+    for name in names:
+        field = form.fields[name]
+        field.min_length, field.max_length = minimum, maximum
+        field.validators = [
+            validator
+            for validator in field.validators
+            if not isinstance(validator, (MinLengthValidator, MaxLengthValidator))
+        ]
+        if minimum is not None:
+            field.validators.append(MinLengthValidator(minimum))
+        if maximum is not None:
+            field.validators.append(MaxLengthValidator(maximum))
+        for attr in ("minlength", "maxlength"):
+            field.widget.attrs.pop(attr, None)
+        field.widget.attrs.update(field.widget_attrs(field.widget))
 
-    username = username_field(
-        widget=forms.TextInput(attrs={"class": "my_login", "autofocus": True}),
+
+def email_field(**kwargs):
+    return forms.EmailField(
+        label=_("E-mail address"),
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages=EMAIL_ERROR_MESSAGES,
+        **kwargs,
     )
-    password = password_field(
-        widget=forms.PasswordInput(
-            attrs={"class": "my_password", "autocomplete": "current-password"}
-        ),
+
+
+def gender_field():
+    return forms.ChoiceField(
+        label=_("Gender"),
+        choices=Profile.Gender.choices,
+        initial=Profile.Gender.FEMALE,
+        widget=forms.RadioSelect,
+        error_messages=GENDER_ERROR_MESSAGES,
     )
-    remember = forms.BooleanField(label=_("Remember me"), label_suffix="", required=False)
-
-    error_messages = {
-        # One message for an unknown username and a wrong password alike: which of the two was
-        # wrong is exactly what someone guessing accounts wants to learn.
-        "invalid_login": _("Wrong username or password."),
-        "inactive": _("This account is inactive."),
-    }
-
-    def __init__(self, request=None, *args, **kwargs):
-        super().__init__(request, *args, **kwargs)
-        # AuthenticationForm widens the username to the model's 150 characters; keep the seed's 8.
-        self.fields["username"].max_length = USERNAME_MAX_LENGTH
-        self.fields["username"].widget.attrs["maxlength"] = str(USERNAME_MAX_LENGTH)
 
 
 class HobbyChoiceField(forms.ModelMultipleChoiceField):
@@ -90,63 +147,35 @@ class HobbyChoiceField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
 
-class RegisterForm(forms.Form):
-    """The seed's ``RegForm``: username, password twice, gender and 2 to 4 hobbies."""
-
-    username = username_field(validators=[UnicodeUsernameValidator()])
-    password = password_field(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    repassword = forms.CharField(
-        label=_("Confirm password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": _("Please enter the password again.")},
-    )
-    gender = forms.ChoiceField(
-        label=_("Gender"),
-        choices=Profile.Gender.choices,
-        initial=Profile.Gender.FEMALE,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": _("Please choose a gender."),
-            "invalid_choice": _("Choose one of the genders offered."),
-        },
-    )
-    hobby = HobbyChoiceField(
+def hobby_field():
+    return HobbyChoiceField(
         label=_("Hobbies"),
         queryset=Hobby.objects.all(),
         initial=DEFAULT_HOBBY_IDS,
-        error_messages={
-            "required": _("Please choose your hobbies."),
-            "invalid_choice": _("Choose only hobbies from the list."),
-            "invalid_pk_value": _("Choose only hobbies from the list."),
-            "invalid_list": _("Choose only hobbies from the list."),
-        },
+        help_text=lazy(
+            lambda: _("Choose %(min)d to %(max)d.") % {"min": HOBBIES_MIN, "max": HOBBIES_MAX},
+            str,
+        )(),
+        error_messages=HOBBY_ERROR_MESSAGES,
     )
 
+
+class ProfileFieldsMixin:
+    """The e-mail address (unique ignoring case), gender and 2 to 4 hobbies, shared by
+    registration and the profile page. ``user_pk`` is the account being edited, if any."""
+
+    user_pk = None
     error_messages = {
-        "duplicate_username": _("This username is already taken."),
-        "password_mismatch": _("The two passwords do not match."),
+        "duplicate_email": _("This e-mail address is already used by another account."),
         "too_few_hobbies": _("Hobbies out of range: choose at least %(limit)d."),
         "too_many_hobbies": _("Hobbies out of range: choose at most %(limit)d."),
     }
 
-    def clean_username(self):
-        username = self.cleaned_data["username"]
-        if username_taken(username):
-            raise ValidationError(
-                self.error_messages["duplicate_username"], code="duplicate_username"
-            )
-        return username
-
-    def clean_repassword(self):
-        password = self.cleaned_data.get("password")
-        repassword = self.cleaned_data["repassword"]
-        # When the password itself failed, its own error says so; a mismatch would be noise.
-        if password is not None and password != repassword:
-            raise ValidationError(
-                self.error_messages["password_mismatch"], code="password_mismatch"
-            )
-        return repassword
+    def clean_email(self):
+        email = get_user_model().objects.normalize_email(self.cleaned_data["email"])
+        if selectors.email_taken(email, except_user_pk=self.user_pk):
+            raise ValidationError(self.error_messages["duplicate_email"], code="duplicate_email")
+        return email
 
     def clean_hobby(self):
         hobbies = self.cleaned_data["hobby"]
@@ -164,15 +193,167 @@ class RegisterForm(forms.Form):
             )
         return hobbies
 
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's authentication form with the seed's widget classes. It checks only what the user
+    model allows (required, at most 150 characters): the seed's 3-8 rule is a registration
+    rule, and applying it here locked out accounts made by ``createsuperuser``."""
+
+    # AuthenticationForm sets only the input's maxlength: the server checks it here too.
+    username = auth_forms.UsernameField(
+        label=_("Username"),
+        max_length=get_user_model()._meta.get_field("username").max_length,
+        error_messages=USERNAME_ERROR_MESSAGES,
+        widget=forms.TextInput(attrs={"class": "my_login", "autofocus": True}),
+    )
+    password = current_password_field(
+        widget=forms.PasswordInput(
+            attrs={"class": "my_password", "autocomplete": "current-password"}
+        ),
+    )
+    remember = forms.BooleanField(label=_("Remember me"), label_suffix="", required=False)
+
+    error_messages = {
+        # One message for an unknown username and a wrong password alike: which of the two was
+        # wrong is exactly what someone guessing accounts wants to learn.
+        "invalid_login": _("Wrong username or password."),
+        "inactive": _("This account is inactive."),
+    }
+
+
+class RegisterForm(ProfileFieldsMixin, auth_forms.BaseUserCreationForm):
+    """The seed's ``RegForm`` on Django's user creation form: username (the seed's 3 to 8
+    characters), e-mail, password twice (``password``/``repassword``, the seed's names),
+    gender and 2 to 4 hobbies. Django's ``SetPasswordMixin`` compares and validates the
+    passwords; the username is refused when taken in any case."""
+
+    username = auth_forms.UsernameField(
+        label=_("Username"),
+        min_length=USERNAME_MIN_LENGTH,
+        max_length=USERNAME_MAX_LENGTH,
+        validators=[UnicodeUsernameValidator()],
+        help_text=lazy(username_help_text, str)(),
+        error_messages=USERNAME_ERROR_MESSAGES,
+    )
+    email = email_field(help_text=_("Used only to reset your password; never shown to others."))
+    password = new_password_field()
+    repassword = confirm_password_field()
+    gender = gender_field()
+    hobby = hobby_field()
+    # BaseUserCreationForm's own names; this form uses the seed's.
+    password1 = None
+    password2 = None
+
+    error_messages = {
+        **auth_forms.BaseUserCreationForm.error_messages,
+        **ProfileFieldsMixin.error_messages,
+        "duplicate_username": _("This username is already taken."),
+        "password_mismatch": _("The two passwords do not match."),
+    }
+
+    class Meta(auth_forms.BaseUserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        apply_password_length_limits(self, "password")
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if selectors.username_taken(username):
+            raise ValidationError(
+                self.error_messages["duplicate_username"], code="duplicate_username"
+            )
+        return username
+
+    @sensitive_variables()
     def clean(self):
-        cleaned_data = super().clean()
-        password = cleaned_data.get("password")
-        if password is not None:
-            # The similarity validator compares against the user's attributes, so it gets an
-            # unsaved user carrying the username typed.
-            user = get_user_model()(username=cleaned_data.get("username", ""))
-            try:
-                password_validation.validate_password(password, user=user)
-            except ValidationError as error:
-                self.add_error("password", error)
-        return cleaned_data
+        # The mismatch goes on repassword; when the password itself failed, its own error says
+        # so (Django compares only two present values).
+        self.validate_passwords("password", "repassword")
+        return forms.ModelForm.clean(self)
+
+    @sensitive_variables()
+    def _post_clean(self):
+        forms.ModelForm._post_clean(self)
+        # Validated against the unsaved user carrying the username and e-mail typed, for the
+        # similarity validator; the errors go on the password, where the user typed it.
+        self.validate_password_for_user(self.instance, "password")
+
+
+class ProfileForm(ProfileFieldsMixin, forms.Form):
+    """The profile page: e-mail address, gender and hobbies of the logged-in user."""
+
+    email = email_field(help_text=_("Used only to reset your password; never shown to others."))
+    gender = gender_field()
+    hobby = hobby_field()
+
+    def __init__(self, *args, user, **kwargs):
+        self.user_pk = user.pk
+        super().__init__(*args, **kwargs)
+
+
+class SetPasswordFieldsMixin:
+    """Django's set-password forms with the validators' bounds and help texts on the inputs."""
+
+    error_messages = {"password_mismatch": _("The two passwords do not match.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"] = new_password_field(label=_("New password"))
+        self.fields["new_password2"] = confirm_password_field(label=_("Confirm new password"))
+        apply_password_length_limits(self, "new_password1")
+
+
+class SetPasswordForm(SetPasswordFieldsMixin, auth_forms.SetPasswordForm):
+    """The new password after following a reset link."""
+
+    error_messages = {
+        **auth_forms.SetPasswordForm.error_messages,
+        **SetPasswordFieldsMixin.error_messages,
+    }
+
+
+class PasswordChangeForm(SetPasswordFieldsMixin, auth_forms.PasswordChangeForm):
+    """The current password, then the new one twice."""
+
+    error_messages = {
+        **auth_forms.PasswordChangeForm.error_messages,
+        **SetPasswordFieldsMixin.error_messages,
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"] = current_password_field(label=_("Current password"))
+        self.order_fields(self.field_order)
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """The address to send a reset link to. The answer is the same whether or not an account
+    has it: who registered is nobody else's business."""
+
+    email = email_field(help_text=_("The e-mail address of your account."))
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting the account asks for its password."""
+
+    password = current_password_field(
+        help_text=_("Your current password, to confirm that it is you.")
+    )
+
+    error_messages = {"password_incorrect": _("The password is not correct.")}
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    @sensitive_variables("password")
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return password

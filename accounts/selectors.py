@@ -10,6 +10,16 @@ def username_taken(username):
     return get_user_model().objects.filter(username__iexact=username).exists()
 
 
+def email_taken(email, *, except_user_pk=None):
+    """True when another user has ``email`` ignoring case (an empty address is nobody's)."""
+    if not email:
+        return False
+    users = get_user_model().objects.filter(email__iexact=email)
+    if except_user_pk is not None:
+        users = users.exclude(pk=except_user_pk)
+    return users.exists()
+
+
 def profile_for_user(user):
     """The user's profile with its hobbies, or None (e.g. a superuser from createsuperuser)."""
     return (

@@ -82,3 +82,9 @@ def _count_failure(key):
     except ValueError:
         # The key expired between add() and incr(): this failure opens a new window.
         cache.add(key, 1, timeout=window)
+
+
+def clear_lockout(user):
+    """Lift the lockout of ``user``'s account at once (after a completed password reset): the
+    owner proved control of the account's e-mail address."""
+    clear_failed_logins(username=user.get_username())

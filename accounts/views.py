@@ -1,14 +1,16 @@
-"""Registration, login, logout, the profile and the visitor's session page."""
+"""Registration, login, logout, the profile and the account pages (on Django's auth views)."""
 
 import logging
 import math
 
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
@@ -19,7 +21,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
 from accounts import selectors, services, throttle
-from accounts.forms import LoginForm, RegisterForm
+from accounts.forms import (
+    AccountDeleteForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    ProfileForm,
+    RegisterForm,
+    SetPasswordForm,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,18 +49,20 @@ class RegisterView(FormView):
         try:
             user = services.register_user(
                 username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 gender=form.cleaned_data["gender"],
                 hobbies=form.cleaned_data["hobby"],
             )
         except IntegrityError:
-            # Someone registered the same username between validation and insert.
-            form.add_error(
-                "username",
-                ValidationError(
-                    form.error_messages["duplicate_username"], code="duplicate_username"
-                ),
-            )
+            # Someone registered the same username or address between validation and insert.
+            if selectors.username_taken(form.cleaned_data["username"]):
+                field, code = "username", "duplicate_username"
+            elif selectors.email_taken(form.cleaned_data["email"]):
+                field, code = "email", "duplicate_email"
+            else:
+                raise
+            form.add_error(field, ValidationError(form.error_messages[code], code=code))
             return self.form_invalid(form)
         auth_login(self.request, user)
         messages.success(
@@ -124,7 +136,15 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    """Django's POST-only logout: ``logout()`` flushes the session, deleting it from the store."""
+    """Django's logout: POST logs out (``logout()`` flushes the session, deleting it from the
+    store); GET shows a "Log out?" page whose button posts here."""
+
+    http_method_names = ["get", "post", "options"]
+    confirm_template_name = "accounts/logout.html"
+
+    @method_decorator(never_cache)
+    def get(self, request, *args, **kwargs):
+        return TemplateResponse(request, self.confirm_template_name, {})
 
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
@@ -133,10 +153,117 @@ class LogoutView(auth_views.LogoutView):
 
 
 class ProfileView(LoginRequiredMixin, TemplateView):
-    """The logged-in user's username, gender and hobbies."""
+    """The logged-in user's username, e-mail address, gender and hobbies, and the links to the
+    account pages."""
 
     template_name = "accounts/profile.html"
 
     def get_context_data(self, **kwargs):
         profile = selectors.profile_for_user(self.request.user)
         return super().get_context_data(profile=profile, **kwargs)
+
+
+@method_decorator(never_cache, name="dispatch")
+class ProfileEditView(LoginRequiredMixin, FormView):
+    """Change the e-mail address, gender and hobbies; an account without a profile (made by
+    ``createsuperuser``) gets one on saving."""
+
+    form_class = ProfileForm
+    template_name = "accounts/profile_edit.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_initial(self):
+        initial = {"email": self.request.user.email}
+        profile = selectors.profile_for_user(self.request.user)
+        if profile is not None:
+            initial.update(
+                gender=profile.gender, hobby=[hobby.pk for hobby in profile.hobbies.all()]
+            )
+        return initial
+
+    def form_valid(self, form):
+        try:
+            services.update_profile(
+                self.request.user,
+                email=form.cleaned_data["email"],
+                gender=form.cleaned_data["gender"],
+                hobbies=form.cleaned_data["hobby"],
+            )
+        except IntegrityError:
+            # Another account took the address between validation and the write.
+            form.add_error(
+                "email",
+                ValidationError(form.error_messages["duplicate_email"], code="duplicate_email"),
+            )
+            return self.form_invalid(form)
+        messages.success(self.request, _("Your profile has been saved."))
+        return super().form_valid(form)
+
+
+@method_decorator(
+    [sensitive_post_parameters("password"), csrf_protect, never_cache], name="dispatch"
+)
+class AccountDeleteView(LoginRequiredMixin, FormView):
+    """Delete the account after its password is confirmed, then end the session. The user's
+    chat messages stay, under "deleted user"."""
+
+    form_class = AccountDeleteForm
+    template_name = "accounts/delete.html"
+    success_url = reverse_lazy("home")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        user = self.request.user
+        # Logged out first: logout() sends user_logged_out with the user still in the database.
+        auth_logout(self.request)
+        services.delete_account(user)
+        messages.info(self.request, _("Your account has been deleted."))
+        return redirect(self.get_success_url())
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change (login required, session kept through the new hash)."""
+
+    form_class = PasswordChangeForm
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Mail a one-use reset link to the account with this address (same answer either way)."""
+
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset_email.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Set a new password from the mailed link; the account's login lockout ends with it."""
+
+    form_class = SetPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        throttle.clear_lockout(form.user)
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"

@@ -29,9 +29,13 @@ class Message(models.Model):
     room = models.CharField(
         _("room"), max_length=ROOM_NAME_MAX_LENGTH, validators=[validate_room_name]
     )
+    # SET_NULL: a deleted account's messages stay in the rooms' history, shown under "deleted
+    # user" (docs/accounts.md); the conversation around them keeps making sense.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="chat_messages",
         verbose_name=_("user"),
     )

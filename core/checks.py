@@ -9,7 +9,7 @@ of ``manage.py check`` (which also runs before runserver and migrate).
 from collections import defaultdict
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 from django.urls import URLPattern, URLResolver, get_resolver
 
 DUPLICATE_URL_NAME = "project.E001"
@@ -60,3 +60,28 @@ def check_duplicate_url_names(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+EMAIL_NOT_CONFIGURED = "project.W001"
+
+
+@register("email")
+def check_email_configured(app_configs=None, **kwargs):
+    """In production, password-reset mail needs ``EMAIL_URL`` and ``DEFAULT_FROM_EMAIL``."""
+    if settings.DEBUG:
+        return []
+    missing = []
+    if not getattr(settings, "EMAIL_URL", ""):
+        missing.append("EMAIL_URL (e.g. smtp+tls://user:password@mail.example.com:587)")
+    if settings.DEFAULT_FROM_EMAIL == "webmaster@localhost":
+        missing.append("DEFAULT_FROM_EMAIL (e.g. chat@example.com)")
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"Password-reset mail is not configured: set {' and '.join(missing)}.",
+            hint="Without EMAIL_URL mail goes to an SMTP server on localhost:25; set "
+            "EMAIL_URL=smtp://localhost:25 if that is intended.",
+            id=EMAIL_NOT_CONFIGURED,
+        )
+    ]

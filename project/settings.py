@@ -296,15 +296,50 @@ if SESSION_BACKEND == "file":
 # ------------------------------------------------------------------------------------------------
 # Authentication
 # ------------------------------------------------------------------------------------------------
+# NIST SP 800-63B: at least 8 characters, at least 64 allowed (here 128), no whitespace-only
+# password. The forms take their minlength/maxlength from this list
+# (accounts/password_validation.py).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {
+        "NAME": "accounts.password_validation.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
+    },
+    {"NAME": "accounts.password_validation.NotOnlyWhitespaceValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Argon2 (argon2-cffi) for new hashes; a PBKDF2 hash of an older account is re-hashed with
+# Argon2 at its next successful login (check_password's setter), so the others stay listed.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# ------------------------------------------------------------------------------------------------
+# E-mail (password reset): EMAIL_URL as django-environ reads it, e.g. smtp://host:25,
+# smtp+tls://user:password@host:587 (percent-encode special characters), consolemail://
+# ------------------------------------------------------------------------------------------------
+EMAIL_URL = env.str("EMAIL_URL", default="").strip()
+if EMAIL_URL:
+    _email = env.url_or_none("EMAIL_URL", env.email_url) or {}
+    globals().update({key: value for key, value in _email.items() if value is not None})
+elif DEBUG:
+    # Development: mails are printed on the server's stdout.
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Production without EMAIL_URL keeps Django's SMTP on localhost:25, and core/checks.py warns.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+# A hung mail server must not hold a request thread for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # ------------------------------------------------------------------------------------------------
 # Accounts: login throttling (counters in the cache, so every server process shares them)

@@ -140,12 +140,13 @@ def clean_chat_keys(redis_client):
 def make_user(db, default_hobbies):
     """Create a registered user (with profile) through the registration service."""
 
-    def make(username="alice", password=STRONG_PASSWORD, gender="2", hobby_ids=(2, 4)):
+    def make(username="alice", password=STRONG_PASSWORD, gender="2", hobby_ids=(2, 4), email=None):
         from accounts import services
         from accounts.models import Hobby
 
         return services.register_user(
             username=username,
+            email=f"{username}@example.com" if email is None else email,
             password=password,
             gender=gender,
             hobbies=Hobby.objects.filter(id__in=hobby_ids),

@@ -17,6 +17,7 @@ def register_data():
     def build(**overrides):
         data = {
             "username": "alice",
+            "email": "alice@example.com",
             "password": STRONG_PASSWORD,
             "repassword": STRONG_PASSWORD,
             "gender": "1",

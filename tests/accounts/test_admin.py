@@ -77,3 +77,30 @@ def test_hobby_list_shows_the_five_default_hobbies(admin_client):
     response = admin_client.get("/admin/accounts/hobby/")
 
     assert response.context["cl"].result_count == 5
+
+
+def test_admin_refuses_an_email_another_account_has(admin_client, alice, make_user):
+    make_user(username="bob", email="Bob@example.com")
+    url = f"/admin/auth/user/{alice.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {
+        "username": alice.username,
+        "email": "bob@EXAMPLE.com",
+        "is_active": "on",
+        "date_joined_0": form["date_joined"].value().strftime("%Y-%m-%d"),
+        "date_joined_1": form["date_joined"].value().strftime("%H:%M:%S"),
+        "profile-TOTAL_FORMS": "1",
+        "profile-INITIAL_FORMS": "1",
+        "profile-MIN_NUM_FORMS": "0",
+        "profile-MAX_NUM_FORMS": "1",
+        "profile-0-id": str(alice.profile.pk),
+        "profile-0-user": str(alice.pk),
+        "profile-0-gender": "1",
+        "profile-0-hobbies": ["1", "5"],
+    }
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors.as_data()
+    assert [error.code for error in errors["email"]] == ["duplicate_email"]

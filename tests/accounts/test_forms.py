@@ -1,8 +1,16 @@
 """Every rule of the login and registration forms at its boundaries, by error code."""
 
 import pytest
+from django.contrib.auth import password_validation
 
-from accounts.forms import LoginForm, RegisterForm
+from accounts.forms import (
+    AccountDeleteForm,
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    RegisterForm,
+    SetPasswordForm,
+)
 from tests.support.accounts import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -73,10 +81,13 @@ def test_register_username_full_width_form_of_a_taken_name_is_a_duplicate(regist
     [
         ("", ["required"]),
         ("ab", ["min_length"]),
-        ("x" * 17, ["max_length"]),
+        ("Kite-Or", ["min_length"]),
+        ("Kite-Orb", []),
+        ("Kite-Orbit-" * 11 + "x" * 7, []),
+        ("Kite-Orbit-" * 11 + "x" * 8, ["max_length"]),
     ],
 )
-def test_register_password_length_boundaries(register_data, password, codes):
+def test_register_password_length_boundaries_are_8_to_128(register_data, password, codes):
     form = RegisterForm(data=register_data(password=password, repassword=password))
 
     form.is_valid()
@@ -87,7 +98,7 @@ def test_register_password_length_boundaries(register_data, password, codes):
     ("username", "password", "code"),
     [
         ("mallory", "mallory1", "password_too_similar"),
-        ("alice", "k1te", "password_too_short"),
+        ("alice", " " * 12, "password_entirely_whitespace"),
         ("alice", "password1", "password_too_common"),
         ("alice", "5829463017", "password_entirely_numeric"),
     ],
@@ -103,9 +114,9 @@ def test_register_password_goes_through_each_password_validator(
     assert code in error_codes(form, "password")
 
 
-def test_register_password_of_sixteen_characters_is_accepted(register_data):
-    password = "kite-Orbit-42-xy"
-    assert len(password) == 16
+def test_register_password_longer_than_the_seeds_sixteen_is_accepted(register_data):
+    password = "correct horse battery staple on a kite"
+    assert len(password) > 16
 
     form = RegisterForm(data=register_data(password=password, repassword=password))
 
@@ -193,35 +204,42 @@ def test_register_form_never_renders_the_passwords_back(register_data):
 # ------------------------------------------------------------------------------------------------
 
 
-def test_login_form_carries_the_seed_widget_classes_and_length_limits():
+def test_login_form_carries_the_seed_widget_classes_and_only_the_user_models_limit():
     form = LoginForm()
 
     assert form.fields["username"].widget.attrs["class"] == "my_login"
     assert form.fields["password"].widget.attrs["class"] == "my_password"
-    assert 'maxlength="8"' in str(form["username"])
-    assert 'maxlength="16"' in str(form["password"])
+    assert 'maxlength="150"' in str(form["username"])
+    assert "minlength" not in str(form["username"])
+    assert "maxlength" not in str(form["password"])
 
 
 @pytest.mark.parametrize(
     ("username", "codes"),
-    [("", ["required"]), ("ab", ["min_length"]), ("abcdefghi", ["max_length"])],
+    [("", ["required"]), ("a" * 151, ["max_length"])],
 )
-def test_login_username_rules(username, codes):
+def test_login_username_rules_are_only_required_and_150(username, codes):
     form = LoginForm(data={"username": username, "password": STRONG_PASSWORD})
 
     assert not form.is_valid()
     assert error_codes(form, "username") == codes
 
 
-@pytest.mark.parametrize(
-    ("password", "codes"),
-    [("", ["required"]), ("ab", ["min_length"]), ("x" * 17, ["max_length"])],
-)
-def test_login_password_rules(password, codes):
-    form = LoginForm(data={"username": "alice", "password": password})
+def test_login_password_rule_is_only_required():
+    form = LoginForm(data={"username": "alice", "password": ""})
 
     assert not form.is_valid()
-    assert error_codes(form, "password") == codes
+    assert error_codes(form, "password") == ["required"]
+
+
+def test_login_accepts_a_createsuperuser_account_outside_the_registration_rule(
+    django_user_model,
+):
+    django_user_model.objects.create_superuser("administrator", "a@example.com", "x" * 20)
+
+    form = LoginForm(data={"username": "administrator", "password": "x" * 20})
+
+    assert form.is_valid(), form.errors.as_data()
 
 
 def test_login_with_correct_credentials_returns_the_user(alice):
@@ -248,3 +266,135 @@ def test_login_form_never_renders_the_password_back(alice):
     form.is_valid()
 
     assert "not-it-123" not in str(form)
+
+
+# ------------------------------------------------------------------------------------------------
+# E-mail, help texts, and the inputs' attributes against the server's rules
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "codes"),
+    [
+        ("", ["required"]),
+        ("not-an-address", ["invalid"]),
+        ("a@" + "b" * 250 + ".cn", ["max_length"]),
+    ],
+)
+def test_register_email_is_required_valid_and_at_most_254_characters(register_data, email, codes):
+    form = RegisterForm(data=register_data(email=email))
+
+    form.is_valid()
+    assert set(codes) <= set(error_codes(form, "email"))
+
+
+def test_register_email_taken_in_another_case_is_a_duplicate(register_data, make_user):
+    make_user(username="bob", email="Alice@Example.com")
+
+    form = RegisterForm(data=register_data(email="aLIce@example.COM"))
+
+    assert not form.is_valid()
+    assert error_codes(form, "email") == ["duplicate_email"]
+
+
+def test_profile_form_keeps_the_users_own_address_but_refuses_anothers(make_user, default_hobbies):
+    alice = make_user(username="alice", email="alice@example.com")
+    make_user(username="bob", email="bob@example.com")
+    data = {"gender": "1", "hobby": ["1", "2"]}
+
+    own = ProfileForm(data={**data, "email": "ALICE@example.com"}, user=alice)
+    other = ProfileForm(data={**data, "email": "Bob@example.com"}, user=alice)
+
+    assert own.is_valid(), own.errors.as_data()
+    assert not other.is_valid()
+    assert error_codes(other, "email") == ["duplicate_email"]
+
+
+def new_password_forms(user):
+    return {
+        "register": (RegisterForm(), "password"),
+        "password change": (PasswordChangeForm(user), "new_password1"),
+        "password reset": (SetPasswordForm(user), "new_password1"),
+    }
+
+
+def test_password_inputs_carry_exactly_the_validators_bounds_and_help_texts(alice):
+    validators = password_validation.get_default_password_validators()
+    minimum = next(v.min_length for v in validators if hasattr(v, "min_length"))
+    maximum = next(v.max_length for v in validators if hasattr(v, "max_length"))
+    assert (minimum, maximum) == (8, 128)
+
+    for name, (form, field_name) in new_password_forms(alice).items():
+        attrs = form.fields[field_name].widget.attrs
+        assert attrs["minlength"] == str(minimum), name
+        assert attrs["maxlength"] == str(maximum), name
+        assert form.fields[field_name].required, name
+        html = str(form[field_name]) + str(form[field_name].help_text)
+        assert "required" in str(form[field_name]), name
+        for text in password_validation.password_validators_help_texts():
+            assert str(text) in html, (name, text)
+
+
+def test_password_bounds_follow_the_validators_settings(settings, alice):
+    settings.AUTH_PASSWORD_VALIDATORS = [
+        {
+            "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+            "OPTIONS": {"min_length": 12},
+        },
+        {
+            "NAME": "accounts.password_validation.MaximumLengthValidator",
+            "OPTIONS": {"max_length": 64},
+        },
+    ]
+    password_validation.get_default_password_validators.cache_clear()
+    try:
+        for name, (form, field_name) in new_password_forms(alice).items():
+            attrs = form.fields[field_name].widget.attrs
+            assert (attrs["minlength"], attrs["maxlength"]) == ("12", "64"), name
+    finally:
+        password_validation.get_default_password_validators.cache_clear()
+
+
+def test_registration_inputs_match_the_field_rules_and_show_the_rule_before_failing():
+    form = RegisterForm()
+    username = form.fields["username"].widget.attrs
+    email = form.fields["email"].widget.attrs
+
+    assert (username["minlength"], username["maxlength"]) == ("3", "8")
+    assert email["maxlength"] == "254"
+    assert "minlength" not in email
+    for name in ["username", "email", "password", "repassword", "hobby"]:
+        assert form.fields[name].required, name
+        assert str(form.fields[name].help_text), name
+    html = str(form["username"])
+    assert "required" in html
+    assert 'aria-describedby="id_username_helptext"' in html
+
+
+def test_password_change_refuses_a_wrong_current_password_and_whitespace_only(alice):
+    form = PasswordChangeForm(
+        alice,
+        data={"old_password": "wrong", "new_password1": " " * 9, "new_password2": " " * 9},
+    )
+
+    assert not form.is_valid()
+    assert error_codes(form, "old_password") == ["password_incorrect"]
+    assert error_codes(form, "new_password2") == ["password_entirely_whitespace"]
+
+
+def test_set_password_form_refuses_too_long_and_mismatched_passwords(alice):
+    too_long = SetPasswordForm(alice, data={"new_password1": "k" * 129, "new_password2": "k" * 129})
+    mismatch = SetPasswordForm(
+        alice, data={"new_password1": "Quartz-Lamp-77", "new_password2": "Quartz-Lamp-78"}
+    )
+
+    assert error_codes(too_long, "new_password1") == ["max_length"]
+    assert error_codes(mismatch, "new_password2") == ["password_mismatch"]
+
+
+def test_account_delete_form_requires_the_current_password(alice):
+    wrong = AccountDeleteForm(data={"password": "not-it-123"}, user=alice)
+    right = AccountDeleteForm(data={"password": STRONG_PASSWORD}, user=alice)
+
+    assert error_codes(wrong, "password") == ["password_incorrect"]
+    assert right.is_valid()

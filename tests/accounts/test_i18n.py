@@ -154,3 +154,22 @@ def test_makemessages_reads_the_messages_of_the_jinja2_pages():
         "%(minutes)s minute.', "
     )
     assert jinja2_engine_for(PROJECT_DIR / "accounts" / "forms.py") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "chinese"),
+    [
+        ("/accounts/password_reset/", "忘记密码"),
+        ("/accounts/logout/", "要退出登录吗"),
+        ("/accounts/register/", "仅用于重置密码"),
+    ],
+)
+def test_account_pages_are_in_chinese_with_accept_language_zh_hans(client, url, chinese):
+    assert chinese in client.get(url, headers=CHINESE).content.decode()
+
+
+def test_password_help_texts_are_the_validators_own_in_chinese(client):
+    html = client.get("/accounts/register/", headers=CHINESE).content.decode()
+
+    assert "您的密码最多可以包含 128 个字符" in html
+    assert "您的密码不能只包含空格" in html

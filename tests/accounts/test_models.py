@@ -41,3 +41,16 @@ def test_gender_values_are_the_seeds_1_and_2():
     assert [value for value, _label in Profile.Gender.choices] == ["1", "2"]
     with translation.override("zh-hans"):
         assert [str(label) for _value, label in Profile.Gender.choices] == ["女", "男"]
+
+
+def test_the_database_refuses_an_email_address_another_account_has_in_any_case(
+    django_user_model,
+):
+    from django.db import IntegrityError, transaction
+
+    django_user_model.objects.create_user("ann", "Ann@Example.com")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        django_user_model.objects.create_user("ann2", "ann@example.com")
+    # The empty address (createsuperuser's default) is nobody's.
+    django_user_model.objects.create_user("root1", "")
+    django_user_model.objects.create_user("root2", "")

@@ -264,12 +264,16 @@ def test_logout_removes_the_session_from_redis_and_redirects_home(client, alice,
     assert not auth.get_user(client).is_authenticated
 
 
-def test_logout_by_get_is_refused(client, alice):
+def test_logout_by_get_asks_with_a_button_that_posts_and_keeps_the_session(client, alice):
     login(client)
 
     response = client.get(LOGOUT_URL)
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    form = response.content.decode().split('<main class="content">')[1]
+    assert f'action="{LOGOUT_URL}"' in form
+    assert 'method="post"' in form
+    assert "csrfmiddlewaretoken" in form
     assert auth.get_user(client).is_authenticated
 
 
@@ -353,3 +357,20 @@ def test_password_appears_in_no_log_line(client, register_data, caplog):
 
     assert caplog.records, "expected the throttle to log the refused attempt"
     assert not [record for record in caplog.records if secret in record.getMessage()]
+
+
+def test_registration_losing_a_race_for_the_email_answers_with_the_form_error(
+    rf, register_data, make_user
+):
+    request = rf.post(REGISTER_URL, register_data())
+    request.user = AnonymousUser()
+    form = RegisterForm(data=request.POST)
+    assert form.is_valid()
+    make_user(username="bob", email="ALICE@example.com")  # after validation
+    view = RegisterView()
+    view.setup(request)
+
+    response = view.form_valid(form)
+
+    assert response.status_code == 200
+    assert [error.code for error in form.errors.as_data()["email"]] == ["duplicate_email"]

@@ -33,6 +33,8 @@ PASSWORD_VALIDATOR_CODES = {
     "password_too_short",
     "password_too_common",
     "password_entirely_numeric",
+    "password_too_long",
+    "password_entirely_whitespace",
 }
 NUL_CODE = "null_characters_not_allowed"
 
@@ -106,7 +108,8 @@ def near_valid_registrations(draw):
     """A valid registration (a fresh username) with at most one field in any state: the posts
     that reach the database and the password validators, and sometimes register."""
     fields = {
-        "username": [draw(st.from_regex(r"\Au[a-z0-9]{2,7}\Z"))],
+        "username": [username := draw(st.from_regex(r"\Au[a-z0-9]{2,7}\Z"))],
+        "email": [f"{username}@example.com"],
         "password": [STRONG_PASSWORD],
         "repassword": [STRONG_PASSWORD],
         "gender": [draw(st.sampled_from(["1", "2"]))],
@@ -180,7 +183,7 @@ def test_registration_answers_any_form_data_with_field_errors_or_a_new_user_neve
     @HYPOTHESIS
     @given(
         st.one_of(
-            form_posts(["username", "password", "repassword", "gender", "hobby"]),
+            form_posts(["username", "email", "password", "repassword", "gender", "hobby"]),
             near_valid_registrations(),
         )
     )
@@ -189,6 +192,7 @@ def test_registration_answers_any_form_data_with_field_errors_or_a_new_user_neve
         encode(
             [
                 ("username", "bobby"),
+                ("email", "bobby@example.com"),
                 ("password", STRONG_PASSWORD),
                 ("repassword", STRONG_PASSWORD),
                 ("gender", "1"),

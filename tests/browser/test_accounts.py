@@ -17,7 +17,7 @@ from tests.support.accounts import STRONG_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-REGISTER_FIELDS = ["username", "password", "repassword", "gender", "hobby"]
+REGISTER_FIELDS = ["username", "email", "password", "repassword", "gender", "hobby"]
 
 
 def greeting(username=None, language="en"):
@@ -27,9 +27,10 @@ def greeting(username=None, language="en"):
         return gettext("Hello, %(name)s!") % {"name": username}
 
 
-def fill_registration(page, username, password, repassword, gender, hobbies):
+def fill_registration(page, username, password, repassword, gender, hobbies, email=None):
     """Fill the registration form as a person would: type, click the radio and checkboxes."""
     page.locator("#id_username").fill(username)
+    page.locator("#id_email").fill(f"{username}@example.com" if email is None else email)
     page.locator("#id_password").fill(password)
     page.locator("#id_repassword").fill(repassword)
     page.locator(f"input[name=gender][value='{gender}']").check()
@@ -117,6 +118,7 @@ def expected_errors(values, language):
     """The first error of each field, as the form renders it in ``language``, and its code."""
     data = {
         "username": values["username"],
+        "email": f"{values['username']}@example.com",
         "password": values["password"],
         "repassword": values["repassword"],
         "gender": values["gender"],

@@ -30,6 +30,8 @@ ENV_NAMES = [
     "CONN_MAX_AGE",
     "LOG_LEVEL",
     "SQLITE_PATH",
+    "EMAIL_URL",
+    "DEFAULT_FROM_EMAIL",
 ]
 
 
@@ -310,3 +312,38 @@ def test_manage_py_stops_with_a_message_not_a_traceback():
     assert result.returncode == 2
     assert "SESSION_BACKEND" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_email_defaults_to_the_console_under_debug(load_settings):
+    settings = load_settings(DEBUG="1")
+
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://mail.internal:25", {"EMAIL_HOST": "mail.internal", "EMAIL_PORT": 25}),
+        (
+            "smtp+tls://chat:p%40ss@mail.example.com:587",
+            {
+                "EMAIL_HOST": "mail.example.com",
+                "EMAIL_PORT": 587,
+                "EMAIL_HOST_USER": "chat",
+                "EMAIL_HOST_PASSWORD": "p@ss",
+                "EMAIL_USE_TLS": True,
+            },
+        ),
+    ],
+)
+def test_email_url_configures_django_smtp(load_settings, url, expected):
+    settings = load_settings(DEBUG="1", EMAIL_URL=url, DEFAULT_FROM_EMAIL="chat@example.com")
+
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert {key: settings[key] for key in expected} == expected
+    assert settings["DEFAULT_FROM_EMAIL"] == "chat@example.com"
+
+
+def test_unusable_email_url_is_refused_naming_the_variable(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
+        load_settings(DEBUG="1", EMAIL_URL="carrier-pigeon://coop")

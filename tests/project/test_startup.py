@@ -44,6 +44,8 @@ def test_check_deploy_is_clean_with_production_variables():
         "CSRF_TRUSTED_ORIGINS": "https://chat.example.com",
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "REDIS_URL": os.environ["REDIS_URL"],
+        "EMAIL_URL": "smtp+tls://chat:secret@mail.example.com:587",
+        "DEFAULT_FROM_EMAIL": "chat@chat.example.com",
     }
 
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)

@@ -6,7 +6,7 @@ from django.core.cache import cache
 
 from accounts.throttle import THROTTLE_KEY_PREFIX
 
-# Passes all four of Django's password validators and the form's 3-16 characters.
+# Passes every password validator (AUTH_PASSWORD_VALIDATORS: 8 to 128 characters, not common...).
 STRONG_PASSWORD = "kite-Orbit-42"
 
 
