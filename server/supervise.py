@@ -24,6 +24,14 @@ WATCHED = {*STOP_SIGNALS, signal.SIGCHLD}
 START_TIMEOUT = 60
 
 
+def _signal_group(process, signum):
+    # Each child leads a group of its own (process_group=0): its pid is the group's id.
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
 def _unblock_signals():
     # Runs in each child before exec: the child gets the default signal mask back.
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
@@ -105,16 +113,18 @@ class ProcessGroup:
                 return 0
 
     def stop(self, timeout=10):
-        """SIGTERM to every child still running, SIGKILL to those left after ``timeout``; reap."""
+        """SIGTERM to each child's process group, SIGKILL to the groups of the children left
+        after ``timeout``; reap. A group, not a pid: the processes a child forked (nginx's and
+        granian's workers) are in it, and outlive a child that died abruptly (a SIGKILLed nginx
+        master leaves its worker serving)."""
         for _name, process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+            _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for _name, process in self.processes:
             try:
                 process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process, signal.SIGKILL)
                 process.wait()
 
 
