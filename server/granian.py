@@ -165,8 +165,9 @@ def serve_wsgi(args):
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
-        # Requests beyond the threads wait in granian (Rust), not in Python.
-        backpressure=threads,
+        # backpressure stays granian's default (backlog / workers): it bounds connections, not
+        # requests, and at the thread count nginx's kept-alive idle connections would hold
+        # every slot and stall the rest. Requests beyond the threads wait in granian's queue.
         http=HTTPModes.http1,
         websockets=False,
         log_level=LogLevels(settings.LOG_LEVEL.lower()),
