@@ -9,6 +9,7 @@ When every address the group serves on accepts connections, it prints
 ``Serving on http://HOST:PORT/ (Ctrl+C to stop)``, after the servers' own start-up lines.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -26,10 +27,8 @@ START_TIMEOUT = 60
 
 def _signal_group(process, signum):
     # Each child leads a group of its own (process_group=0): its pid is the group's id.
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 def _unblock_signals():

@@ -19,7 +19,7 @@ from tests.support.chatting import (
     next_event,
     say,
 )
-from tests.support.servers import live_server_class
+from tests.support.servers import DaphneServer, live_server_class
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.live_server_process

@@ -24,6 +24,11 @@ def serving_line(port):
     return f"Serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)"
 
 
+def process_name(pid):
+    with open(f"/proc/{pid}/comm") as comm:
+        return comm.read().strip()
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -83,14 +88,14 @@ def test_split_serves_pages_from_granian_and_websockets_from_daphne(split):
 
     assert page.status_code == 200
     assert echoed == "through nginx"
-    names = {open(f"/proc/{pid}/comm").read().strip() for pid in split.process_pids()}
+    names = {process_name(pid) for pid in split.process_pids()}
     assert "nginx" in names
     assert any(name.startswith("granian") or name.startswith("python") for name in names)
 
 
 def test_one_process_of_the_split_exiting_stops_the_others(split):
     pids = split.process_pids()
-    nginx = next(pid for pid in pids if open(f"/proc/{pid}/comm").read().strip() == "nginx")
+    nginx = next(pid for pid in pids if process_name(pid) == "nginx")
 
     os.kill(nginx, signal.SIGKILL)
 

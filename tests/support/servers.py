@@ -224,4 +224,5 @@ def live_server_class():
     try:
         return LIVE_SERVERS[name]
     except KeyError:
-        raise RuntimeError(f"TEST_SERVER must be one of {', '.join(LIVE_SERVERS)}, got {name!r}")
+        choices = ", ".join(LIVE_SERVERS)
+        raise RuntimeError(f"TEST_SERVER must be one of {choices}, got {name!r}") from None
