@@ -26,17 +26,17 @@ def main(argv=None):
     url = f"http://{shown_host}:{args.port}/"
     if args.server != "split":
         argv = command(args.server, host=args.host, port=args.port, extra_args=server_options)
-        group = ProcessGroup([(args.server, argv)], [(args.host, args.port)], url)
+        group = ProcessGroup([[(args.server, argv, (args.host, args.port))]], url)
         raise SystemExit(group.run())
 
-    from server.split import default_workdir, split_commands, split_env
+    from server.split import default_workdir, split_env, split_stages
 
     if server_options:
         parser.error(f"split takes no server options, got {' '.join(server_options)}")
     workdir = default_workdir()
     try:
-        commands, addresses = split_commands(host=args.host, port=args.port, workdir=workdir)
-        group = ProcessGroup(commands, addresses, url, env=split_env(os.environ))
+        stages = split_stages(host=args.host, port=args.port, workdir=workdir)
+        group = ProcessGroup(stages, url, env=split_env(os.environ))
         code = group.run()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -124,27 +124,24 @@ def write_nginx_conf(workdir, *, host, port, http_port, ws_port):
     return conf
 
 
-def split_commands(*, host, port, workdir, http_port=None, ws_port=None, access_log=None):
-    """``(commands, addresses)`` of the split: the three ``(name, argv)`` and the addresses that
-    must accept connections before it serves."""
+def split_stages(*, host, port, workdir, http_port=None, ws_port=None, access_log=None):
+    """The split's start-up stages (server/supervise.py): granian and daphne, then nginx."""
     http_port = http_port or free_port()
     ws_port = ws_port or free_port()
     conf = write_nginx_conf(workdir, host=host, port=port, http_port=http_port, ws_port=ws_port)
     log_option = [] if access_log is None else ["--access-log" if access_log else "--no-access-log"]
-    commands = [
-        (
-            "granian",
-            command(
-                "granian",
-                port=http_port,
-                extra_args=["--wsgi", "--proxy-headers", *log_option],
-            ),
-        ),
-        ("daphne", command("daphne", port=ws_port, extra_args=["--proxy-headers"])),
-        ("nginx", [nginx_binary(), "-e", "stderr", "-p", str(workdir), "-c", str(conf)]),
+    granian = command(
+        "granian", port=http_port, extra_args=["--wsgi", "--proxy-headers", *log_option]
+    )
+    daphne = command("daphne", port=ws_port, extra_args=["--proxy-headers"])
+    nginx = [nginx_binary(), "-e", "stderr", "-p", str(workdir), "-c", str(conf)]
+    return [
+        [
+            ("granian", granian, ("127.0.0.1", http_port)),
+            ("daphne", daphne, ("127.0.0.1", ws_port)),
+        ],
+        [("nginx", nginx, (host, port))],
     ]
-    addresses = [("127.0.0.1", http_port), ("127.0.0.1", ws_port), (host, port)]
-    return commands, addresses
 
 
 def split_env(environ):

@@ -39,13 +39,14 @@ def _unblock_signals():
 class ProcessGroup:
     """Child processes started together, stopped together, and reaped.
 
-    ``commands`` is a list of ``(name, argv)``; ``addresses`` the ``(host, port)`` pairs that must
-    accept connections before the group announces ``url``.
+    ``stages`` is a list of stages, each a list of ``(name, argv, (host, port))``: a stage's
+    processes start together, and the next stage starts once every address of this one accepts
+    connections (the split's nginx starts after granian and daphne listen, so its port never
+    answers 502 at start-up). The group announces ``url`` when the last stage listens.
     """
 
-    def __init__(self, commands, addresses, url, env=None, out=sys.stderr):
-        self.commands = commands
-        self.addresses = addresses
+    def __init__(self, stages, url, env=None, out=sys.stderr):
+        self.stages = stages
         self.url = url
         self.env = env
         self.out = out
@@ -56,17 +57,21 @@ class ProcessGroup:
         0 after a stop signal, else the code of the child that exited first (1 if it was 0)."""
         signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
         try:
-            for name, argv in self.commands:
-                self.processes.append(
-                    (
-                        name,
-                        # Our own command lines (server/commands.py), no shell.
-                        subprocess.Popen(  # noqa: S603
-                            argv, env=self.env, process_group=0, preexec_fn=_unblock_signals
-                        ),
+            outcome = None
+            for stage in self.stages:
+                for name, argv, _address in stage:
+                    self.processes.append(
+                        (
+                            name,
+                            # Our own command lines (server/commands.py), no shell.
+                            subprocess.Popen(  # noqa: S603
+                                argv, env=self.env, process_group=0, preexec_fn=_unblock_signals
+                            ),
+                        )
                     )
-                )
-            outcome = self._wait_until_ready()
+                outcome = self._wait_until_ready([address for _, _, address in stage])
+                if outcome is not None:
+                    break
             if outcome is None:
                 print(f"Serving on {self.url} (Ctrl+C to stop)", file=self.out, flush=True)
                 outcome = self._wait_for_the_end()
@@ -84,9 +89,9 @@ class ProcessGroup:
                 return code or 1
         return None
 
-    def _wait_until_ready(self):
+    def _wait_until_ready(self, addresses):
         deadline = time.monotonic() + START_TIMEOUT
-        pending = list(self.addresses)
+        pending = list(addresses)
         while pending:
             code = self._exited()
             if code is not None:
@@ -125,8 +130,3 @@ class ProcessGroup:
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
-
-
-def main_with(commands, addresses, url, env=None):
-    """Run the group and exit with its code."""
-    sys.exit(ProcessGroup(commands, addresses, url, env=env or dict(os.environ)).run())
