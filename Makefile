@@ -17,7 +17,9 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 ## Install, migrate and serve HTTP and WebSockets with daphne on http://$(HOST):$(PORT)
 ## (server.daphne: daphne's command line, with the project's WebSocket fixes).
-## SERVER=uvicorn or SERVER=granian serves with those instead (docs/performance.md says when).
+## SERVER=uvicorn or SERVER=granian serves with those instead (docs/performance.md says when);
+## SERVER=split: nginx on PORT, granian's WSGI interface for the pages, daphne for /ws
+## (docs/deploy.md). Every one prints "Serving on http://HOST:PORT/ (Ctrl+C to stop)" last.
 run: install
 	$(PY) manage.py migrate --noinput
 	exec $(PY) -m server $(SERVER) --host $(HOST) --port $(PORT)

@@ -100,7 +100,9 @@ def parse_args(argv=None):
         "--project-server",
         default=os.environ.get("BENCH_PROJECT_SERVER", "auto"),
         help="how to serve the project: auto (what make run runs), "
-        f"{', '.join(SERVERS)} (server/commands.py), or plain-daphne (without the fixes); "
+        f"{', '.join(SERVERS)} (server/commands.py), split (nginx, granian's WSGI interface "
+        "and daphne: python -m server split, its CPU summed over all of them), or plain-daphne "
+        "(without the fixes); "
         "comma-separated for several in one run (e.g. daphne,uvicorn,granian: each is a column, "
         "rounds interleave them; figure 5's rows (a) and (b) use the first)",
     )
@@ -154,7 +156,7 @@ def parse_args(argv=None):
     unknown = set(options.targets) - set(TARGET_KEYS)
     if unknown:
         parser.error(f"unknown target(s) {sorted(unknown)}; choose from {list(TARGET_KEYS)}")
-    servers = ("auto", *SERVERS, "plain-daphne")
+    servers = ("auto", *SERVERS, "split", "plain-daphne")
     options.project_server = [
         name.strip() for name in options.project_server.split(",") if name.strip()
     ]

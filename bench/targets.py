@@ -95,6 +95,9 @@ def project_argv(kind):
         # daphne's own command line, without the project's fixes: for comparison.
         daphne = str(Path(sys.executable).parent / "daphne")
         return lambda port: [daphne, "-b", "127.0.0.1", "-p", str(port), APPLICATION]
+    if kind == "split":
+        # SERVER=split make run: the supervisor's tree (nginx, granian, daphne) is the server.
+        return lambda port: [sys.executable, "-m", "server", "split", "--port", str(port)]
     return lambda port: command(kind, port=port)
 
 

@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx" / "chat.conf.template"
+# --pages-backend: the pages on granian's WSGI interface, the WebSockets on daphne (the split).
+SPLIT_TEMPLATE = Path(__file__).resolve().parent / "nginx" / "chat-split.conf.template"
 PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 # Characters nginx would read as syntax or variables rather than as part of a plain value.
 UNSAFE = re.compile(r"[\s;{}'\"$#\\]")
@@ -90,14 +92,25 @@ def site_values(
     tls_certificate_key,
     http_listen="80",
     https_listen="443",
+    pages_backends=(),
 ):
-    """The template's values, each checked; ``backends`` are ``HOST:PORT`` or ``PORT``."""
+    """The template's values, each checked; ``backends`` are ``HOST:PORT`` or ``PORT``.
+    With ``pages_backends`` (granian's WSGI processes: the split template) ``backends`` are
+    the daphne processes of the WebSockets only."""
     if not backends:
         raise TemplateError("at least one --backend is needed")
     addresses = [backend_address(backend) for backend in backends]
     if len(set(addresses)) != len(addresses):
         raise TemplateError(f"a backend is listed twice: {addresses}")
-    return {
+    values = {}
+    if pages_backends:
+        pages = [backend_address(backend) for backend in pages_backends]
+        if len(set(pages)) != len(pages) or set(pages) & set(addresses):
+            raise TemplateError(f"a backend is listed twice: {pages} {addresses}")
+        values["PAGES_UPSTREAM_SERVERS"] = "\n".join(
+            UPSTREAM_SERVER.format(address=a) for a in pages
+        )
+    return values | {
         "SERVER_NAME": " ".join(plain("--server-name", name) for name in server_name.split()),
         "UPSTREAM_SERVERS": "\n".join(UPSTREAM_SERVER.format(address=a) for a in addresses),
         # alias needs exactly one trailing slash; the template adds it.
@@ -126,12 +139,21 @@ def parse_args(argv):
         metavar="HOST:PORT",
         help="a daphne process; repeat once per process (a bare PORT means 127.0.0.1:PORT)",
     )
+    parser.add_argument(
+        "--pages-backend",
+        action="append",
+        dest="pages_backends",
+        default=[],
+        metavar="HOST:PORT",
+        help="a granian WSGI process serving the pages (deploy/systemd/chat-granian@.service); "
+        "with it, the split site: --backend processes serve /ws only",
+    )
     parser.add_argument("--static-root", required=True, help="STATIC_ROOT, where collectstatic")
     parser.add_argument("--tls-certificate", required=True, help="certificate chain (PEM)")
     parser.add_argument("--tls-certificate-key", required=True, help="its private key (PEM)")
     parser.add_argument("--http-listen", default="80", help="PORT or ADDRESS:PORT (default 80)")
     parser.add_argument("--https-listen", default="443", help="PORT or ADDRESS:PORT (default 443)")
-    parser.add_argument("--template", type=Path, default=TEMPLATE, help=argparse.SUPPRESS)
+    parser.add_argument("--template", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "--output", "-o", type=Path, help="write here instead of to standard output"
     )
@@ -149,8 +171,10 @@ def main(argv=None):
             tls_certificate_key=args.tls_certificate_key,
             http_listen=args.http_listen,
             https_listen=args.https_listen,
+            pages_backends=args.pages_backends,
         )
-        site = render(args.template.read_text(), values)
+        template = args.template or (SPLIT_TEMPLATE if args.pages_backends else TEMPLATE)
+        site = render(template.read_text(), values)
     except TemplateError as error:
         print(f"render_nginx: {error}", file=sys.stderr)
         return 2

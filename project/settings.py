@@ -183,6 +183,11 @@ if DB_MAX_CONNECTIONS < 2:
         f"consumers' thread), got {DB_MAX_CONNECTIONS}"
     )
 REQUEST_THREADS = DB_MAX_CONNECTIONS - 1
+# Worker processes of granian's WSGI interface in `python -m server split` (server/granian.py),
+# each with DB_MAX_CONNECTIONS request threads (no consumers' thread: daphne serves those).
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
+if WEB_CONCURRENCY < 1:
+    env.refuse(f"WEB_CONCURRENCY must be at least 1, got {WEB_CONCURRENCY}")
 DB_POOL_TIMEOUT = env.float("DB_POOL_TIMEOUT", default=5.0)
 # "django" serves HTTP with Django's stock ASGIHandler instead (for comparison: see
 # docs/performance.md; it neither reuses nor bounds connections under daphne).

@@ -372,8 +372,17 @@ class Server(daphne_server.Server):
         self.send_timeout = settings.WEBSOCKET_SEND_TIMEOUT
 
     def create_application(self, protocol, scope):
-        # daphne's, with a WebSocket application's receive counted by its Backpressure.
+        # daphne's, with a WebSocket application's receive counted by its Backpressure, and
+        # the WebSocket scope's "scheme".
         assert "application_instance" not in self.connections[protocol]
+        if scope.get("type") == "websocket" and "scheme" not in scope:
+            # daphne leaves the WebSocket scope's optional "scheme" out, though it has read
+            # X-Forwarded-Proto (--proxy-headers) into client_scheme: the origin check
+            # (core/websocket_origin.py) needs it to tell https://site from http://site.
+            secure = getattr(protocol, "client_scheme", None) == "https" or (
+                ISSLTransport.providedBy(protocol.transport)
+            )
+            scope["scheme"] = "wss" if secure else "ws"
         input_queue = asyncio.Queue()
         scope.setdefault("asgi", {"version": "3.0"})
         receive = input_queue.get
@@ -396,17 +405,6 @@ class Server(daphne_server.Server):
         backpressure = getattr(protocol, "backpressure", None)
         if backpressure is not None and backpressure.output_over:
             await backpressure.drained()
-
-    def create_application(self, protocol, scope):
-        if scope.get("type") == "websocket" and "scheme" not in scope:
-            # daphne leaves the WebSocket scope's optional "scheme" out, though it has read
-            # X-Forwarded-Proto (--proxy-headers) into client_scheme: the origin check
-            # (core/websocket_origin.py) needs it to tell https://site from http://site.
-            secure = getattr(protocol, "client_scheme", None) == "https" or (
-                ISSLTransport.providedBy(protocol.transport)
-            )
-            scope["scheme"] = "wss" if secure else "ws"
-        return super().create_application(protocol, scope)
 
     # Server.run() builds its WebSocket factory inline (``self.ws_factory = WebSocketFactory(...)``)
     # and then sets its options; adjusting the factory as it is assigned, before the server

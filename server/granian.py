@@ -1,7 +1,8 @@
 """Serve the project with granian (a Rust HTTP and WebSocket server), measured beside daphne and
 uvicorn in docs/performance.md.
 
-``python -m server.granian [--host H] [--port P] [--proxy-headers [--forwarded-allow-ips IPS]]``.
+``python -m server.granian [--host H] [--port P] [--proxy-headers [--forwarded-allow-ips IPS]]
+[--wsgi]``; ``--wsgi`` serves ``project.wsgi`` (HTTP only) for ``python -m server split``.
 daphne stays the default (server/daphne.py). The same settings as server/uvicorn.py:
 ``WEBSOCKET_MAX_MESSAGE_BYTES``, ``ACCESS_LOG``, ``LOG_LEVEL``; loopback unless told otherwise.
 
@@ -83,10 +84,45 @@ def load_application(target, forwarded_allow_ips=None):
     return app
 
 
+def load_wsgi_application(target, forwarded_allow_ips=None):
+    """``project.wsgi`` as a granian worker serves it with ``--wsgi`` (HTTP only): static files
+    when ``SERVE_STATIC`` (as project/asgi.py does), and the proxy headers behind nginx."""
+    from django.conf import settings
+
+    from project.wsgi import application
+
+    if settings.SERVE_STATIC:
+        from django.contrib.staticfiles.handlers import StaticFilesHandler
+
+        application = StaticFilesHandler(application)
+    if forwarded_allow_ips is not None:
+        from granian.utils.proxies import wrap_wsgi_with_proxy_headers
+
+        application = wrap_wsgi_with_proxy_headers(application, trusted_hosts=forwarded_allow_ips)
+    return application
+
+
+def wsgi_concurrency(settings):
+    """``(workers, blocking_threads)`` of ``--wsgi``: ``WEB_CONCURRENCY`` worker processes (1
+    unset), each running Django in ``DB_MAX_CONNECTIONS`` threads. A WSGI thread keeps its own
+    database connection (``CONN_MAX_AGE``), so a worker holds at most ``DB_MAX_CONNECTIONS``
+    MySQL connections, the bound the pooled ASGI handler keeps (server/handlers.py), and it
+    needs no thread for WebSocket consumers: daphne serves those."""
+    return settings.WEB_CONCURRENCY, settings.DB_MAX_CONNECTIONS
+
+
 def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     parser = launcher_arguments(__doc__.splitlines()[0])
+    parser.add_argument(
+        "--wsgi",
+        action="store_true",
+        help="serve project.wsgi (HTTP only, no WebSockets) in WEB_CONCURRENCY workers of "
+        "DB_MAX_CONNECTIONS threads: the pages of python -m server split",
+    )
     args = parser.parse_args(argv)
+    if args.wsgi:
+        return serve_wsgi(args)
 
     from django.conf import settings
     from granian.constants import HTTPModes, Interfaces, Loops
@@ -109,6 +145,37 @@ def main(argv=None):
     server.serve(
         target_loader=functools.partial(
             load_application,
+            forwarded_allow_ips=args.forwarded_allow_ips if args.proxy_headers else None,
+        )
+    )
+
+
+def serve_wsgi(args):
+    """granian's WSGI interface on ``project.wsgi`` (``--wsgi``)."""
+    from django.conf import settings
+    from granian.constants import HTTPModes, Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    workers, threads = wsgi_concurrency(settings)
+    server = Server(
+        "project.wsgi:application",
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,
+        # backpressure stays granian's default (backlog / workers): it bounds connections, not
+        # requests, and at the thread count nginx's kept-alive idle connections would hold
+        # every slot and stall the rest. Requests beyond the threads wait in granian's queue.
+        http=HTTPModes.http1,
+        websockets=False,
+        log_level=LogLevels(settings.LOG_LEVEL.lower()),
+        log_access=settings.ACCESS_LOG if args.access_log is None else args.access_log,
+    )
+    server.serve(
+        target_loader=functools.partial(
+            load_wsgi_application,
             forwarded_allow_ips=args.forwarded_allow_ips if args.proxy_headers else None,
         )
     )

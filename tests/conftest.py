@@ -8,7 +8,7 @@ import pytest
 import redis as redis_lib
 
 from tests.support.accounts import STRONG_PASSWORD, forget_login_failures
-from tests.support.servers import DaphneServer, database_url_for
+from tests.support.servers import database_url_for, live_server_class
 
 SERVICE_URLS = ("DATABASE_URL", "REDIS_URL")
 
@@ -69,11 +69,13 @@ def live_server_env(transactional_db):
 
 @pytest.fixture
 def start_server(live_server_env):
-    """``start_server(name, server_class=DaphneServer, **env)``: a started server process on the
-    test database and Redis, with ``env`` on top; each one is stopped by pid afterwards."""
+    """``start_server(name, server_class=None, **env)``: a started server process on the test
+    database and Redis, with ``env`` on top; each one is stopped by pid afterwards. The class is
+    ``TEST_SERVER``'s (daphne, or the split) unless given."""
     started = []
 
-    def start(name, server_class=DaphneServer, **env):
+    def start(name, server_class=None, **env):
+        server_class = server_class or live_server_class()
         started.append(server_class(env={**live_server_env, **env}, name=name))
         return started[-1].start()
 
@@ -100,7 +102,8 @@ def start_service(tmp_path):
 
 @pytest.fixture
 def daphne_server(start_server):
-    """A live daphne process on the test database and Redis, stopped by pid afterwards."""
+    """A live daphne process (the split with ``TEST_SERVER=split``) on the test database and
+    Redis, stopped by pid afterwards."""
     return start_server("daphne")
 
 

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
-from tests.support.servers import ARTIFACTS_DIR, DaphneServer, production_env
+from tests.support.servers import ARTIFACTS_DIR, live_server_class, production_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -66,7 +66,7 @@ class Site:
 
     @staticmethod
     def _new(**kwargs):
-        server = DaphneServer(**kwargs)
+        server = live_server_class()(**kwargs)
         # The server keeps Django's async guard (see allow_django_beside_playwright).
         server.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         return server

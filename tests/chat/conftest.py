@@ -13,7 +13,7 @@ from websockets.sync import client as ws_client
 
 from chat import live
 from tests.support.chatting import login_cookie
-from tests.support.servers import DaphneServer, GranianServer, database_url_for
+from tests.support.servers import DaphneServer, GranianServer, SplitServer, database_url_for
 
 ORIGIN = "http://127.0.0.1"
 SAME_ORIGIN = object()
@@ -95,7 +95,13 @@ class RunserverProcess(DaphneServer):
         ]
 
 
-LAUNCHERS = {"serve": DaphneServer, "runserver": RunserverProcess, "granian": GranianServer}
+LAUNCHERS = {
+    "serve": DaphneServer,
+    "runserver": RunserverProcess,
+    "granian": GranianServer,
+    # nginx -> daphne for /ws, as SERVER=split make run serves it (server/split.py).
+    "split": SplitServer,
+}
 
 
 def live_database_env():

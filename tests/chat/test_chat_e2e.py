@@ -20,7 +20,7 @@ from tests.support.chatting import (
     next_event,
     say,
 )
-from tests.support.servers import DaphneServer
+from tests.support.servers import DaphneServer, live_server_class
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.live_server_process
@@ -61,8 +61,8 @@ def test_two_users_chat_in_a_room(daphne_server):
 
 def test_message_through_one_process_reaches_a_client_of_another(live_server_env):
     with (
-        DaphneServer(env=live_server_env, name="daphne-a") as server_a,
-        DaphneServer(env=live_server_env, name="daphne-b") as server_b,
+        live_server_class()(env=live_server_env, name="server-a") as server_a,
+        live_server_class()(env=live_server_env, name="server-b") as server_b,
         # Presence is shared too: each sees the other, served by the other process.
         alice_and_bob_in("shared", server_a, server_b) as (alice, bob),
     ):

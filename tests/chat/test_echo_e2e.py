@@ -7,7 +7,7 @@ from websockets.exceptions import ConnectionClosed
 from rfc6455.client import RawWebSocket, default_origin
 from rfc6455.frames import CloseCode, Opcode, parse_close_payload
 from tests.chat.conftest import ws_connect
-from tests.support.servers import DaphneServer
+from tests.support.servers import live_server_class
 
 pytestmark = pytest.mark.live_server_process
 
@@ -141,7 +141,7 @@ def test_each_launcher_closes_oversize_messages_with_1009(any_server):
 def test_limit_comes_from_websocket_max_message_bytes(live_server_env):
     env = {**live_server_env, "WEBSOCKET_MAX_MESSAGE_BYTES": "1000"}
 
-    with DaphneServer(env=env, name="daphne-limit") as server:
+    with live_server_class()(env=env, name="server-limit") as server:
         with ws_connect(server, "/ws/echo/") as connection:
             connection.send(text_of(1000))
             assert connection.recv(timeout=5) == text_of(1000)

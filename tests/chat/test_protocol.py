@@ -78,6 +78,8 @@ def test_a_message_whose_author_is_gone_has_a_null_user():
     data = message_data(message)
 
     assert (data["user"], data["text"]) == (None, "still here")
+
+
 @pytest.mark.django_db
 def test_message_of_a_deleted_account_has_a_null_user(make_user):
     from chat.models import Message

@@ -59,6 +59,39 @@ def test_rendered_production_site_passes_nginx_test(deploy_dir, certificate):
     assert checked.returncode == 0, checked.stderr
 
 
+def test_rendered_split_site_sends_websockets_to_daphne_and_pages_to_granian(
+    deploy_dir, certificate
+):
+    cert_path, key_path = certificate
+    tls = ["--tls-certificate", str(cert_path), "--tls-certificate-key", str(key_path)]
+
+    result = render(*PRODUCTION_ARGS, "--pages-backend", "8101", *tls)
+    site = deploy_dir / "split-site.conf"
+    site.write_text(result.stdout)
+    checked = Nginx(deploy_dir, site, [80, 443]).check()
+
+    assert result.returncode == 0, result.stderr
+    assert "{{" not in result.stdout
+    pages = re.search(r"upstream chat_pages \{(.*?)\}", result.stdout, re.S).group(1)
+    websockets = re.search(r"upstream chat_daphne \{(.*?)\}", result.stdout, re.S).group(1)
+    assert "127.0.0.1:8101" in pages and "8001" not in pages
+    assert "127.0.0.1:8001" in websockets and "127.0.0.1:8002" in websockets
+    location = re.compile(r"^\s*location ([^{\n]+?) \{\s*proxy_pass http://(\w+);", re.M)
+    locations = dict(location.findall(result.stdout))
+    assert locations == {"= /ws": "chat_daphne", "/ws/": "chat_daphne", "/": "chat_pages"}
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_granian_unit_serves_the_wsgi_pages_on_loopback_only_with_proxy_headers():
+    unit = (PROJECT_DIR / "deploy" / "systemd" / "chat-granian@.service").read_text()
+    exec_start = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).replace("%i", "8101").split()
+
+    assert exec_start[1:5] == ["-m", "server.granian", "--wsgi", "--proxy-headers"]
+    assert exec_start[exec_start.index("--host") + 1] == "127.0.0.1"
+    assert exec_start[exec_start.index("--port") + 1] == "8101"
+    assert "EnvironmentFile=/etc/chat/env\n" in unit
+
+
 @pytest.mark.parametrize(
     ("change", "complaint"),
     [

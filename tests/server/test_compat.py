@@ -1175,6 +1175,22 @@ def _():
     assert params(wrap_asgi_with_proxy_headers) == ["app", "trusted_hosts"]
 
 
+@relies_on("granian", "granian.utils.proxies.wrap_wsgi_with_proxy_headers(app, trusted_hosts)")
+def _():
+    from granian.utils.proxies import wrap_wsgi_with_proxy_headers
+
+    assert params(wrap_wsgi_with_proxy_headers) == ["app", "trusted_hosts"]
+
+
+@relies_on("granian", "granian.server.Server WSGI keywords")
+def _():
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    assert Interfaces.WSGI.value == "wsgi"
+    assert "blocking_threads" in inspect.signature(Server).parameters
+
+
 @relies_on("websockets", "websockets.legacy")
 def _():
     # Located, not imported: importing it warns that it is deprecated.

@@ -16,7 +16,7 @@ import MySQLdb
 import pytest
 from django.conf import settings
 
-from tests.support.servers import DaphneServer, database_url_for
+from tests.support.servers import DaphneServer, SplitServer, database_url_for
 from tests.support.waiting import wait_until
 
 SERVER_USER = f"{urlsplit(os.environ.get('DATABASE_URL', '')).username}_live"
@@ -66,13 +66,13 @@ def opened_connections(admin):
 def start_server(live_server_env):
     servers = []
 
-    def start(**env):
+    def start(server_class=DaphneServer, **env):
         server_env = {
             **live_server_env,
             "DATABASE_URL": database_url_for(settings.DATABASES["default"]["NAME"], SERVER_USER),
             **{name: str(value) for name, value in env.items()},
         }
-        server = DaphneServer(env=server_env, name="daphne-pool")
+        server = server_class(env=server_env, name=f"{server_class.server}-pool")
         servers.append(server)
         return server.start()
 
@@ -153,6 +153,22 @@ def test_open_connections_never_exceed_the_maximum_under_load(start_server, admi
     assert set(statuses) == {200}
     assert 1 <= sampler.maximum <= 4
     assert opened_connections(admin_db) - before <= 4
+
+
+def test_split_holds_at_most_processes_times_the_maximum_under_load(start_server, admin_db):
+    # Two granian WSGI workers and daphne: three processes of at most 4 connections each.
+    server = start_server(SplitServer, DB_MAX_CONNECTIONS=4, WEB_CONCURRENCY=2, CONN_MAX_AGE=60)
+    before = opened_connections(admin_db)
+
+    with ConnectionSampler(settings.DATABASES["default"]) as sampler:
+        statuses = hammer(server.url + DB_PAGE, total=600, concurrency=32)
+        # Connections stay open between requests (CONN_MAX_AGE on WSGI threads), and the
+        # second round opens none beyond the bound.
+        statuses += hammer(server.url + DB_PAGE, total=600, concurrency=32)
+
+    assert set(statuses) == {200}
+    assert 1 <= sampler.maximum <= 3 * 4
+    assert opened_connections(admin_db) - before <= 3 * 4
 
 
 def test_request_waits_for_a_free_connection_then_gets_503(start_server, admin_db):

@@ -163,3 +163,66 @@ class GranianServer(DaphneServer):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         super().kill()
+
+
+class SplitServer(DaphneServer):
+    """``SERVER=split make run``: nginx on the port, granian's WSGI interface for the pages and
+    daphne for ``/ws``, under one supervisor process (``python -m server split``), which stops
+    all three when it gets SIGTERM. ``pid`` is the supervisor's; :meth:`process_pids` every
+    process serving (nginx's master and worker, granian's supervisor and workers, daphne)."""
+
+    server = "split"
+
+    def command(self):
+        return [sys.executable, "-m", "server", "split", "--port", str(self.port)]
+
+    def process_pids(self):
+        """The supervisor's descendants, from /proc."""
+        found, pending = [], [self.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                with open(f"/proc/{pid}/task/{pid}/children") as children:
+                    kids = [int(child) for child in children.read().split()]
+            except OSError:
+                kids = []
+            found.extend(kids)
+            pending.extend(kids)
+        return found
+
+    def start(self, timeout=60):
+        super().start(timeout)
+        # The port is nginx's: wait for the supervisor's "Serving on" line, printed once granian
+        # and daphne accept too.
+        wait_until(
+            lambda: self.process.poll() is not None or "Serving on" in self.log(),
+            timeout=timeout,
+            message=f"{self.name}: granian, daphne and nginx listening",
+        )
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited at start-up:\n{self.log()}")
+        return self
+
+    def kill(self):
+        """SIGKILL to every process of the split, as a lost machine would."""
+        if self.process is not None and self.process.poll() is None:
+            for pid in self.process_pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        super().kill()
+
+
+# TEST_SERVER chooses the server of the live-server fixtures (daphne_server, start_server's
+# default, the browser suite's site): `TEST_SERVER=split make test` runs them on the split.
+LIVE_SERVERS = {"daphne": DaphneServer, "split": SplitServer}
+
+
+def live_server_class():
+    """The class of the live server the suite's fixtures start (``TEST_SERVER``, default
+    daphne)."""
+    name = os.environ.get("TEST_SERVER", "daphne")
+    try:
+        return LIVE_SERVERS[name]
+    except KeyError:
+        choices = ", ".join(LIVE_SERVERS)
+        raise RuntimeError(f"TEST_SERVER must be one of {choices}, got {name!r}") from None
