@@ -23,6 +23,7 @@ from project.form_fields import field_label, field_widget
 _URLS = {}
 _LANGUAGE_LIST = None
 _LABELS = {}
+_LABELS_MAX = 5000
 
 
 def url(viewname, *args, **kwargs):
@@ -56,7 +57,12 @@ def gettext(message):
     try:
         return _LABELS[key]
     except KeyError:
-        return _LABELS.setdefault(key, translation.gettext(message))
+        translated = translation.gettext(message)
+        # The templates' messages are literals, a few hundred at most; the cap keeps a future
+        # _(variable) from growing the cache without bound.
+        if len(_LABELS) < _LABELS_MAX:
+            _LABELS[key] = translated
+        return translated
 
 
 def environment(**options):

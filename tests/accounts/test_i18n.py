@@ -4,6 +4,8 @@ import ast
 import gettext
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.utils import translation
 
 from accounts.forms import LoginForm, RegisterForm
@@ -76,6 +78,40 @@ def test_language_switcher_switches_to_chinese_and_back(client):
 
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert '<html lang="en">' in client.get("/accounts/login/").content.decode()
+
+
+def test_language_switch_needs_no_csrf_token_and_pages_without_forms_carry_none():
+    # set_language is exempt on purpose (docs/accounts.md): the switcher on every page carries
+    # no token, so a visitor's page neither renders one nor sets the CSRF cookie.
+    browser = Client(enforce_csrf_checks=True)
+    home = browser.get("/")
+    switched = browser.post("/i18n/setlang/", {"language": "zh-hans", "next": "/echo/"})
+
+    assert "csrfmiddlewaretoken" not in home.content.decode()
+    assert settings.CSRF_COOKIE_NAME not in home.cookies
+    assert switched.status_code == 302
+    assert switched["Location"] == "/echo/"
+    assert '<html lang="zh-hans">' in browser.get("/echo/").content.decode()
+
+
+def test_language_switch_redirects_only_within_this_site():
+    browser = Client(enforce_csrf_checks=True)
+    switched = browser.post(
+        "/i18n/setlang/", {"language": "zh-hans", "next": "https://evil.example/"}
+    )
+
+    assert switched.status_code == 302
+    assert switched["Location"] == "/"
+
+
+def test_forms_that_change_something_still_need_the_csrf_token(make_user):
+    browser = Client(enforce_csrf_checks=True)
+    user = make_user("alice")
+    browser.force_login(user)
+
+    refused = browser.post("/accounts/logout/")
+
+    assert refused.status_code == 403
 
 
 # ------------------------------------------------------------------------------------------------
