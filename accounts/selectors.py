@@ -25,3 +25,16 @@ def profile_for_user(user):
     return (
         Profile.objects.filter(user=user).select_related("user").prefetch_related("hobbies").first()
     )
+
+
+def login_username(typed):
+    """The stored username of the account a login with ``typed`` authenticates, or None.
+
+    An exact lookup, as ``ModelBackend`` does (``get_by_natural_key``): the database's collation
+    decides what matches, which on MariaDB folds case and accents."""
+    user_model = get_user_model()
+    return (
+        user_model.objects.filter(**{user_model.USERNAME_FIELD: typed})
+        .values_list(user_model.USERNAME_FIELD, flat=True)
+        .first()
+    )

@@ -1,90 +1,127 @@
-"""Login throttling: failure counters in the cache, shared by every server process.
+"""Throttling of unauthenticated writes, on maintained libraries sharing the project's cache.
 
-Reads (:func:`login_lockout`) and writes (:func:`record_failed_login`,
-:func:`clear_failed_logins`) live together because they share one key scheme.
+- Failed logins per (account, client): django-axes with its cache handler
+  (``AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]``). The typed name is resolved to the
+  account the login would authenticate (:func:`account_username`), so spellings the database
+  folds together (``BOB01``, ``bôb01`` under MariaDB's collation) share one count, and a
+  stranger's failures from another client never lock the owner out.
+- Per client (network address): django-ratelimit, for failed logins from one client whatever
+  the username, registrations and password-reset requests (:data:`CLIENT_LIMITS`). Axes counts
+  failed logins only, and with a single limit for every parameter, so it can do neither.
+docs/accounts.md ("Throttling") says why and lists the settings.
 """
 
-import hashlib
 import unicodedata
 from dataclasses import dataclass
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cache, get_client_cache_keys
 from django.conf import settings
-from django.core.cache import cache
+from django_ratelimit.core import get_usage
 
-THROTTLE_KEY_PREFIX = "login-failures"
+from accounts import selectors
 
-
-@dataclass(frozen=True)
-class LoginLockout:
-    """Further logins are refused: because of the ``username`` or the client ``address``."""
-
-    reason: str
-    retry_after_seconds: int
+#: django-ratelimit's keys start with this (``RATELIMIT_CACHE_PREFIX``); the tests forget them.
+RATE_LIMIT_KEY_PREFIX = "rl:"
 
 
-def normalize_username_for_throttle(username):
-    """Fold what was typed so that "Alice", "alice " and its full-width form share a counter."""
+def client_address(request):
+    """The client's address (``AXES_CLIENT_IP_CALLABLE``): daphne puts the peer in REMOTE_ADDR,
+    or the X-Forwarded-For client with --proxy-headers behind nginx."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def client_key(group, request):
+    """django-ratelimit's key: the same address axes uses."""
+    return client_address(request) or "unknown"
+
+
+def normalize_username(username):
+    """Fold a name with no account so that "Alice", "alice " and its full-width form share a
+    count (an account's own name is used as stored)."""
     return unicodedata.normalize("NFKC", username).strip().casefold()
 
 
-def username_throttle_key(username):
-    # Hashed: the raw input is unbounded and arbitrary, a cache key should be neither.
-    digest = hashlib.sha256(normalize_username_for_throttle(username).encode()).hexdigest()
-    return f"{THROTTLE_KEY_PREFIX}:username:{digest}"
+def account_username(request, credentials):
+    """``AXES_USERNAME_CALLABLE``: the username of the account the typed name logs in to.
+
+    The login looks the name up with the database's collation (``ModelBackend`` uses
+    ``get_by_natural_key``), which on MariaDB folds case and accents: counting by the typed
+    string would give ``bôb01`` five guesses of its own at ``bob01``'s password.
+    """
+    typed = (credentials or {}).get(settings.AXES_USERNAME_FORM_FIELD)
+    if typed is None and request is not None:
+        typed = request.POST.get(settings.AXES_USERNAME_FORM_FIELD)
+    if not isinstance(typed, str) or not typed:
+        return None
+    # The user model's limit: longer names match no account, and the key stays bounded.
+    typed = typed[:150]
+    return selectors.login_username(typed) or normalize_username(typed)
 
 
-def address_throttle_key(address):
-    return f"{THROTTLE_KEY_PREFIX}:address:{address}"
+def lockout_seconds_left(request, credentials=None):
+    """Seconds until the (account, client) lock of this request ends: the cache key's TTL on
+    Redis, else the whole cool-off (the honest bound where no TTL can be read)."""
+    cache = get_cache()
+    ttls = [
+        cache.ttl(key) if hasattr(cache, "ttl") else None
+        for key in get_client_cache_keys(request, credentials)
+    ]
+    known = [ttl for ttl in ttls if ttl is not None and ttl > 0]
+    return max(known) if known else settings.LOGIN_THROTTLE_WINDOW_SECONDS
 
 
-def login_lockout(*, username, address):
-    """The lockout in force for a login attempt by ``username`` from ``address``, or None."""
-    limits = [(username_throttle_key(username), settings.LOGIN_THROTTLE_PER_USERNAME, "username")]
-    if address:
-        limits.append(
-            (address_throttle_key(address), settings.LOGIN_THROTTLE_PER_ADDRESS, "address")
-        )
-    counts = cache.get_many([key for key, _limit, _reason in limits])
-    for key, limit, reason in limits:
-        if counts.get(key, 0) >= limit:
-            return LoginLockout(reason=reason, retry_after_seconds=_seconds_left_in_cache(key))
+def clear_lockout(user, request):
+    """Lift the lock of ``user``'s account from this client at once (after a completed password
+    reset: the owner proved control of the account's e-mail address). Locks the account got
+    from other clients stay: they are a stranger's guesses."""
+    AxesProxyHandler.reset_attempts(
+        username=user.get_username(), ip_address=client_address(request)
+    )
+
+
+@dataclass(frozen=True)
+class ClientLimit:
+    """At most ``count`` of an action per client in ``seconds`` (a django-ratelimit group)."""
+
+    group: str
+    count_setting: str
+    seconds_setting: str
+
+    @property
+    def rate(self):
+        return f"{getattr(settings, self.count_setting)}/{getattr(settings, self.seconds_setting)}s"
+
+
+FAILED_LOGINS = ClientLimit(
+    "accounts.failed-logins", "LOGIN_THROTTLE_PER_ADDRESS", "LOGIN_THROTTLE_WINDOW_SECONDS"
+)
+REGISTRATIONS = ClientLimit(
+    "accounts.registrations", "REGISTRATIONS_PER_CLIENT", "REGISTRATION_WINDOW_SECONDS"
+)
+PASSWORD_RESET_REQUESTS = ClientLimit(
+    "accounts.password-resets", "PASSWORD_RESETS_PER_CLIENT", "PASSWORD_RESET_WINDOW_SECONDS"
+)
+CLIENT_LIMITS = (FAILED_LOGINS, REGISTRATIONS, PASSWORD_RESET_REQUESTS)
+
+
+def client_limit_usage(request, limit, *, increment):
+    """django-ratelimit's usage of ``limit`` by this client (``count``, ``should_limit``,
+    ``time_left``); ``increment`` counts this request. The check and the count are separate,
+    so a failed login can be counted after the fact, and only then."""
+    return get_usage(
+        request,
+        group=limit.group,
+        key=client_key,
+        rate=limit.rate,
+        method="POST",
+        increment=increment,
+    )
+
+
+def client_limit_reached(request, limit):
+    """Seconds to wait when this client has used up ``limit`` already, else None."""
+    usage = client_limit_usage(request, limit, increment=False)
+    if usage is not None and usage["count"] >= usage["limit"]:
+        return max(1, usage["time_left"])
     return None
-
-
-def _seconds_left_in_cache(key):
-    ttl = cache.ttl(key) if hasattr(cache, "ttl") else None
-    # Without a TTL to read (a cache other than Redis) the whole window is the honest bound.
-    if not ttl or ttl < 0:
-        return settings.LOGIN_THROTTLE_WINDOW_SECONDS
-    return int(ttl)
-
-
-def record_failed_login(*, username, address):
-    """Count one failed login against ``username`` and the client ``address``."""
-    _count_failure(username_throttle_key(username))
-    if address:
-        _count_failure(address_throttle_key(address))
-
-
-def clear_failed_logins(*, username):
-    """Forget ``username``'s failures (after a successful login). The address keeps its count:
-    one success must not reopen a client that is trying many usernames."""
-    cache.delete(username_throttle_key(username))
-
-
-def _count_failure(key):
-    window = settings.LOGIN_THROTTLE_WINDOW_SECONDS
-    # The window starts at the first failure: add() sets the expiry only when the key is new,
-    # and incr() keeps it, so the counter disappears a full window after the first failure.
-    cache.add(key, 0, timeout=window)
-    try:
-        cache.incr(key)
-    except ValueError:
-        # The key expired between add() and incr(): this failure opens a new window.
-        cache.add(key, 1, timeout=window)
-
-
-def clear_lockout(user):
-    """Lift the lockout of ``user``'s account at once (after a completed password reset): the
-    owner proved control of the account's e-mail address."""
-    clear_failed_logins(username=user.get_username())

@@ -34,15 +34,59 @@ from accounts.forms import (
 logger = logging.getLogger(__name__)
 
 
+class ClientRateLimitMixin:
+    """Refuse a POST with the 429 page once this client has used up ``client_limit``
+    (:mod:`accounts.throttle`); every POST counts, whatever its outcome."""
+
+    client_limit = None
+
+    def post(self, request, *args, **kwargs):
+        usage = throttle.client_limit_usage(request, self.client_limit, increment=True)
+        if usage is not None and usage["count"] > usage["limit"]:
+            return throttled_response(request, "client", usage["time_left"])
+        return super().post(request, *args, **kwargs)
+
+
+def throttled_response(request, reason, seconds_left):
+    """The 429 page: why, when to try again, and the way out (a password reset).
+
+    Neither the username nor the password is logged: people type passwords into the username
+    field often enough."""
+    seconds_left = max(1, int(seconds_left))
+    logger.warning(
+        "Refused %s: too many attempts (%s, address %s)",
+        request.path,
+        reason,
+        throttle.client_address(request) or "unknown",
+    )
+    response = TemplateResponse(
+        request,
+        "accounts/login_throttled.html",
+        {"reason": reason, "retry_after_minutes": max(1, math.ceil(seconds_left / 60))},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds_left)
+    return response
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """``AXES_LOCKOUT_CALLABLE``: django-axes' lockout of an (account, client), for the site's
+    login and the admin's alike."""
+    return throttled_response(
+        request, "account", throttle.lockout_seconds_left(request, credentials)
+    ).render()
+
+
 @method_decorator(
     [sensitive_post_parameters("password", "repassword"), csrf_protect, never_cache],
     name="dispatch",
 )
-class RegisterView(FormView):
+class RegisterView(ClientRateLimitMixin, FormView):
     """Create the user and its profile, log the user in, and go to the home page."""
 
     form_class = RegisterForm
     template_name = "accounts/register.html"
+    client_limit = throttle.REGISTRATIONS
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):
@@ -64,7 +108,8 @@ class RegisterView(FormView):
                 raise
             form.add_error(field, ValidationError(form.error_messages[code], code=code))
             return self.form_invalid(form)
-        auth_login(self.request, user)
+        # Named: with axes' backend first, login() cannot guess which backend vouches for it.
+        auth_login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
             self.request,
             _("Welcome, %(username)s! Your account has been created.")
@@ -74,22 +119,21 @@ class RegisterView(FormView):
 
 
 class LoginView(auth_views.LoginView):
-    """Django's LoginView with the seed's form, a ``remember`` choice and failure throttling.
+    """Django's LoginView with the seed's form and a ``remember`` choice.
 
     The parent already rotates the session key at login, honours ``?next=`` only for this host,
-    and applies ``sensitive_post_parameters``, ``csrf_protect`` and ``never_cache``.
+    and applies ``sensitive_post_parameters``, ``csrf_protect`` and ``never_cache``. Failed
+    logins are counted by django-axes per (account, client), through the authentication
+    backend, here as on /admin/login/, and per client here (django-ratelimit).
     """
 
     form_class = LoginForm
     template_name = "accounts/login.html"
-    throttled_template_name = "accounts/login_throttled.html"
 
     def post(self, request, *args, **kwargs):
-        lockout = throttle.login_lockout(
-            username=self.attempted_username(), address=self.client_address()
-        )
-        if lockout is not None:
-            return self.throttled_response(lockout)
+        seconds_left = throttle.client_limit_reached(request, throttle.FAILED_LOGINS)
+        if seconds_left is not None:
+            return throttled_response(request, "client", seconds_left)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
@@ -97,42 +141,12 @@ class LoginView(auth_views.LoginView):
         # Expiry 0 makes the cookie last until the browser closes; None restores
         # SESSION_COOKIE_AGE, which a previous login in this session may have changed.
         self.request.session.set_expiry(None if form.cleaned_data["remember"] else 0)
-        throttle.clear_failed_logins(username=form.cleaned_data["username"])
         return response
 
     def form_invalid(self, form):
         if form.has_error(NON_FIELD_ERRORS, code="invalid_login"):
-            throttle.record_failed_login(
-                username=self.attempted_username(), address=self.client_address()
-            )
+            throttle.client_limit_usage(self.request, throttle.FAILED_LOGINS, increment=True)
         return super().form_invalid(form)
-
-    def attempted_username(self):
-        return self.request.POST.get("username", "")
-
-    def client_address(self):
-        # daphne puts the peer here, or the X-Forwarded-For client with --proxy-headers.
-        return self.request.META.get("REMOTE_ADDR", "")
-
-    def throttled_response(self, lockout):
-        # Neither the username nor the password is logged: people type passwords into the
-        # username field often enough.
-        logger.warning(
-            "Login refused: too many failures for this %s (address %s)",
-            lockout.reason,
-            self.client_address() or "unknown",
-        )
-        response = TemplateResponse(
-            self.request,
-            self.throttled_template_name,
-            {
-                "lockout": lockout,
-                "retry_after_minutes": max(1, math.ceil(lockout.retry_after_seconds / 60)),
-            },
-            status=429,
-        )
-        response["Retry-After"] = str(lockout.retry_after_seconds)
-        return response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -238,11 +252,12 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "accounts/password_change_done.html"
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(ClientRateLimitMixin, auth_views.PasswordResetView):
     """Mail a one-use reset link to the account with this address (same answer either way)."""
 
     form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
+    client_limit = throttle.PASSWORD_RESET_REQUESTS
     email_template_name = "accounts/email/password_reset_email.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
@@ -261,7 +276,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        throttle.clear_lockout(form.user)
+        throttle.clear_lockout(form.user, self.request)
         return response
 
 

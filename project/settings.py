@@ -6,6 +6,7 @@ in-memory channel layer); with them, on MySQL (MariaDB) and Redis. With ``DEBUG`
 secret has a default: start-up refuses instead.
 """
 
+import datetime
 from pathlib import Path
 
 from core.memcached import memcached_cache
@@ -61,7 +62,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = ["channels", "csp"]
+THIRD_PARTY_APPS = ["channels", "csp", "axes"]
 LOCAL_APPS = ["accounts", "chat"]
 # The project app first: of two apps with the same management command the earlier wins, and its
 # runserver (daphne's, on server/daphne.py's server) must win over daphne's.
@@ -83,6 +84,8 @@ MIDDLEWARE = [
     "core.session_ends.CurrentSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns django-axes' lockout (raised in the authentication backend) into the 429 page.
+    "axes.middleware.AxesMiddleware",
     # Last, so that its 413 gets every header above; it still answers before any process_view
     # (the CSRF check) parses the body, and without loading the session.
     "core.middleware.RequestBodyLimitMiddleware",
@@ -347,20 +350,57 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # ------------------------------------------------------------------------------------------------
-# Accounts: login throttling (counters in the cache, so every server process shares them)
+# Accounts: throttling (docs/accounts.md; counters in the cache, shared by every server process)
 # ------------------------------------------------------------------------------------------------
-# After this many failed logins for one username, or from one client address, within the window
-# (seconds, counted from the first failure), further attempts answer 429 until the window ends.
+# django-axes: after LOGIN_THROTTLE_PER_USERNAME failed logins to one account from one client,
+# that pair answers 429 for LOGIN_THROTTLE_WINDOW_SECONDS (the site's login and the admin's).
+# django-ratelimit, per client address and window: LOGIN_THROTTLE_PER_ADDRESS failed logins
+# whatever the username, REGISTRATIONS_PER_CLIENT registration posts, PASSWORD_RESETS_PER_CLIENT
+# reset-mail requests.
 LOGIN_THROTTLE_PER_USERNAME = env.int("LOGIN_THROTTLE_PER_USERNAME", default=5)
 LOGIN_THROTTLE_PER_ADDRESS = env.int("LOGIN_THROTTLE_PER_ADDRESS", default=20)
 LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=15 * 60)
+REGISTRATIONS_PER_CLIENT = env.int("REGISTRATIONS_PER_CLIENT", default=10)
+REGISTRATION_WINDOW_SECONDS = env.int("REGISTRATION_WINDOW_SECONDS", default=60 * 60)
+PASSWORD_RESETS_PER_CLIENT = env.int("PASSWORD_RESETS_PER_CLIENT", default=5)
+PASSWORD_RESET_WINDOW_SECONDS = env.int("PASSWORD_RESET_WINDOW_SECONDS", default=60 * 60)
 for _name in (
     "LOGIN_THROTTLE_PER_USERNAME",
     "LOGIN_THROTTLE_PER_ADDRESS",
     "LOGIN_THROTTLE_WINDOW_SECONDS",
+    "REGISTRATIONS_PER_CLIENT",
+    "REGISTRATION_WINDOW_SECONDS",
+    "PASSWORD_RESETS_PER_CLIENT",
+    "PASSWORD_RESET_WINDOW_SECONDS",
 ):
     if globals()[_name] < 1:
         env.refuse(f"{_name} must be a positive integer, got {globals()[_name]}")
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out (account, client) before the password is even checked.
+    "accounts.backends.ThrottledLoginBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = LOGIN_THROTTLE_PER_USERNAME
+AXES_COOLOFF_TIME = datetime.timedelta(seconds=LOGIN_THROTTLE_WINDOW_SECONDS)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.throttle.account_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
+# The lock ends a window after it began: attempts during it neither count nor extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+RATELIMIT_USE_CACHE = "default"
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # The embedded default is one process: its local-memory cache holds every count there is.
+    SILENCED_SYSTEM_CHECKS = [
+        *globals().get("SILENCED_SYSTEM_CHECKS", []),
+        "django_ratelimit.W001",
+        "axes.W001",
+    ]
 
 # ------------------------------------------------------------------------------------------------
 # WebSockets and chat

@@ -184,10 +184,10 @@ def test_makemessages_reads_the_messages_of_the_jinja2_pages():
     assert engine is engines["jinja2"]
     python = jinja2_to_python(engine, path.read_text(encoding="utf-8")).splitlines()
 
-    assert python[1] == "gettext('Too many failed logins')"
+    assert python[1] == "gettext('Too many attempts')"
     assert python[6].startswith(
-        "ngettext('There have been too many failed logins for this username. Try again in "
-        "%(minutes)s minute.', "
+        "ngettext('There have been too many failed logins for this account from your network "
+        "address. Try again in %(minutes)s minute.', "
     )
     assert jinja2_engine_for(PROJECT_DIR / "accounts" / "forms.py") is None
 

@@ -1,164 +1,207 @@
-"""Login throttling: counters in Redis per username and per client address, shared by processes."""
+"""Throttling: django-axes per (account, client), django-ratelimit per client, both in Redis."""
 
 import re
 
 import httpx
 import pytest
-from django.conf import settings
-from django.core.cache import cache
+from django.contrib.auth import get_user_model
+from django.core import mail
 
-from accounts.throttle import address_throttle_key, login_lockout, username_throttle_key
 from tests.support.accounts import STRONG_PASSWORD, login
 from tests.support.servers import DaphneServer
-from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
 WRONG_PASSWORD = "not-it-123"
+NEW_PASSWORD = "Lantern-Harbor-73"
 
 
-def fail_logins(client, count, username="alice"):
-    for _attempt in range(count):
-        response = login(client, username=username, password=WRONG_PASSWORD)
-        assert response.status_code == 200
+def login_from(client, address, username="alice", password=STRONG_PASSWORD):
+    """POST the login form from the client address ``address``."""
+    return client.post(
+        "/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address
+    )
 
 
-def redis_key(key):
-    return cache.make_key(key)
+def fail_logins(client, count, username="alice", address="127.0.0.1"):
+    """``count`` failed logins; the statuses they got."""
+    return [
+        login_from(client, address, username, WRONG_PASSWORD).status_code
+        for _attempt in range(count)
+    ]
 
 
-def test_defaults_are_5_per_username_20_per_address_in_15_minutes():
-    assert settings.LOGIN_THROTTLE_PER_USERNAME == 5
+def test_defaults_are_5_per_account_and_client_20_per_client_in_15_minutes(settings):
+    assert settings.AXES_FAILURE_LIMIT == settings.LOGIN_THROTTLE_PER_USERNAME == 5
+    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
     assert settings.LOGIN_THROTTLE_PER_ADDRESS == 20
+    assert settings.AXES_COOLOFF_TIME.total_seconds() == settings.LOGIN_THROTTLE_WINDOW_SECONDS
     assert settings.LOGIN_THROTTLE_WINDOW_SECONDS == 15 * 60
+    assert settings.AXES_HANDLER == "axes.handlers.cache.AxesCacheHandler"
 
 
-def test_sixth_attempt_after_five_failures_is_refused_even_with_the_right_password(client, alice):
-    fail_logins(client, 5)
+def test_the_fifth_failure_locks_and_the_right_password_is_then_refused(client, alice):
+    assert fail_logins(client, 5) == [200, 200, 200, 200, 429]
 
-    response = login(client)
+    refused = login(client)
 
-    assert response.status_code == 429
-    assert "accounts/login_throttled.html" in [template.name for template in response.templates]
-    assert response.context["lockout"].reason == "username"
-    assert 0 < int(response["Retry-After"]) <= settings.LOGIN_THROTTLE_WINDOW_SECONDS
-    assert not client.session.get("_auth_user_id")
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
 
 
-def test_four_failures_do_not_block_and_a_success_clears_the_username_counter(
-    client, alice, redis_client
-):
-    fail_logins(client, 4)
-    assert redis_client.get(redis_key(username_throttle_key("alice"))) == b"4"
-
+def test_four_failures_do_not_lock_and_a_success_clears_the_count(client, alice):
+    assert fail_logins(client, 4) == [200] * 4
     assert login(client).status_code == 302
-
-    assert redis_client.exists(redis_key(username_throttle_key("alice"))) == 0
-
-
-def test_counter_is_cleared_so_five_new_failures_are_allowed_after_a_success(client, alice):
-    fail_logins(client, 4)
-    login(client)
     client.post("/accounts/logout/")
 
-    fail_logins(client, 4)
+    assert fail_logins(client, 4) == [200] * 4
+    assert login(client).status_code == 302
+
+
+def test_failures_from_another_client_do_not_lock_the_owner_out(client, alice):
+    fail_logins(client, 5, address="198.51.100.7")
+
+    assert login_from(client, "198.51.100.7").status_code == 429
+    assert login_from(client, "192.0.2.10").status_code == 302
+
+
+def test_spellings_the_database_folds_count_against_the_one_account(client, make_user):
+    make_user(username="bob01")
+    # MariaDB's utf8mb4 collations fold case and accents: all three log in to bob01.
+    for typed in ("bôb01", "BOB01", "böb01", "bob01"):
+        status = login(client, username=typed, password=WRONG_PASSWORD).status_code
+    assert status == 200
+    assert login(client, username="Bób01", password=WRONG_PASSWORD).status_code == 429
+
+    assert login(client, username="bob01").status_code == 429
+
+
+def test_names_without_an_account_share_a_count_ignoring_case(client, alice):
+    statuses = [
+        login(client, username=name, password=WRONG_PASSWORD).status_code
+        for name in (
+            "Nobody",
+            "nobody",
+            "NOBODY ",
+            "\uff4e\uff4f\uff42\uff4f\uff44\uff59",
+            "nobody",
+        )
+    ]
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert login(client).status_code == 302
+
+
+def test_too_many_failures_from_one_client_lock_every_username(client, settings, make_user):
+    settings.LOGIN_THROTTLE_PER_ADDRESS = 3
+    make_user(username="carol")
+    for name in ("dave", "erin", "frank"):
+        assert login(client, username=name, password=WRONG_PASSWORD).status_code == 200
+
+    assert login(client, username="carol").status_code == 429
+    assert login_from(client, "192.0.2.20", username="carol").status_code == 302
+
+
+def test_form_errors_before_authentication_are_not_failed_logins(client, settings, alice):
+    settings.LOGIN_THROTTLE_PER_ADDRESS = 2
+    for _attempt in range(5):
+        assert client.post("/accounts/login/", {"username": "alice"}).status_code == 200
 
     assert login(client).status_code == 302
 
 
-def test_success_keeps_the_address_counter(client, alice, redis_client):
-    fail_logins(client, 3, username="nobody")
-
-    login(client)
-
-    assert redis_client.get(redis_key(address_throttle_key("127.0.0.1"))) == b"3"
-
-
-def test_usernames_differing_in_case_share_a_counter(client, alice):
-    for username in ["alice", "ALICE", "Alice", "aLiCe", "alicE"]:
-        login(client, username=username, password=WRONG_PASSWORD)
-
-    assert login(client).status_code == 429
-
-
-def test_too_many_failures_from_one_address_block_every_username(client, settings, make_user):
-    settings.LOGIN_THROTTLE_PER_ADDRESS = 3
-    make_user(username="bob")
-    for username in ["ann", "ben", "cyd"]:
-        login(client, username=username, password=WRONG_PASSWORD)
-
-    response = login(client, username="bob")
-
-    assert response.status_code == 429
-    assert response.context["lockout"].reason == "address"
-
-
-def test_other_addresses_are_not_blocked_by_one_address(client, settings, alice):
-    settings.LOGIN_THROTTLE_PER_ADDRESS = 3
-    for username in ["ann", "ben", "cyd"]:
-        login(client, username=username, password=WRONG_PASSWORD)
-
-    response = client.post(
-        "/accounts/login/",
-        {"username": "alice", "password": STRONG_PASSWORD},
-        REMOTE_ADDR="192.0.2.7",
-    )
-
-    assert response.status_code == 302
-
-
-def test_form_errors_before_authentication_are_not_failed_logins(client, alice, redis_client):
-    for _attempt in range(10):
-        login(client, username="alice", password="")  # no password: never authenticated
-
-    assert redis_client.exists(redis_key(username_throttle_key("alice"))) == 0
-    assert login(client).status_code == 302
-
-
-def test_counter_expires_after_the_configured_window(client, settings, alice, redis_client):
-    settings.LOGIN_THROTTLE_WINDOW_SECONDS = 120
-
-    fail_logins(client, 1)
-
-    ttl = redis_client.ttl(redis_key(username_throttle_key("alice")))
-    assert 110 < ttl <= 120
-
-
-def test_window_counts_from_the_first_failure_not_the_last(client, alice, redis_client):
-    key = redis_key(username_throttle_key("alice"))
-    fail_logins(client, 1)
-    redis_client.expire(key, 100)
-
-    fail_logins(client, 2)
-
-    assert 0 < redis_client.ttl(key) <= 100
-
-
-def test_login_is_accepted_again_when_the_window_has_passed(client, alice, redis_client):
+def test_a_completed_password_reset_lifts_the_lock_of_the_owners_client(client, alice):
     fail_logins(client, 5)
     assert login(client).status_code == 429
-    key = redis_key(username_throttle_key("alice"))
 
-    # Let the window end now instead of waiting 15 minutes.
-    redis_client.pexpire(key, 1)
-    wait_until(
-        lambda: login_lockout(username="alice", address="127.0.0.1") is None,
-        timeout=5,
-        message="the username's counter expiring",
+    client.post("/accounts/password_reset/", {"email": "alice@example.com"})
+    link = re.search(r"https?://[^/\s]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
 
-    assert login(client).status_code == 302
+    assert done.status_code == 302
+    assert login(client, password=STRONG_PASSWORD).status_code == 200
+    assert login(client, password=NEW_PASSWORD).status_code == 302
 
 
-def test_refused_page_explains_itself_in_the_visitors_language(client, alice):
+def test_the_admin_login_answers_429_after_the_limit(client):
+    get_user_model().objects.create_superuser("root", "root@example.com", STRONG_PASSWORD)
+    statuses = [
+        client.post(
+            "/admin/login/?next=/admin/", {"username": "root", "password": WRONG_PASSWORD}
+        ).status_code
+        for _attempt in range(5)
+    ]
+    refused = client.post(
+        "/admin/login/?next=/admin/", {"username": "root", "password": STRONG_PASSWORD}
+    )
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert refused.status_code == 429
+    assert b"/accounts/password_reset/" in refused.content
+
+
+def test_failures_at_the_admin_and_the_site_add_up(client, alice):
+    for _attempt in range(3):
+        client.post("/admin/login/", {"username": "alice", "password": WRONG_PASSWORD})
+
+    assert fail_logins(client, 2) == [200, 429]
+
+
+def test_registration_answers_429_past_its_limit_per_client(client, settings, register_data):
+    settings.REGISTRATIONS_PER_CLIENT = 2
+    first = client.post("/accounts/register/", register_data(username="reg01", email="a@x.org"))
+    client.post("/accounts/logout/")
+    probe = client.post("/accounts/register/", register_data(username="reg01", email="b@x.org"))
+
+    refused = client.post("/accounts/register/", register_data(username="reg02", email="c@x.org"))
+    elsewhere = client.post(
+        "/accounts/register/",
+        register_data(username="reg03", email="d@x.org"),
+        REMOTE_ADDR="192.0.2.30",
+    )
+
+    assert (first.status_code, probe.status_code) == (302, 200)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert elsewhere.status_code == 302
+
+
+def test_registration_page_is_still_shown_to_a_throttled_client(client, settings, register_data):
+    settings.REGISTRATIONS_PER_CLIENT = 1
+    client.post("/accounts/register/", register_data(username="x"))
+    client.post("/accounts/register/", register_data(username="y"))
+
+    assert client.get("/accounts/register/").status_code == 200
+
+
+def test_password_reset_requests_answer_429_past_their_limit(client, settings, alice):
+    settings.PASSWORD_RESETS_PER_CLIENT = 2
+    statuses = [
+        client.post("/accounts/password_reset/", {"email": "alice@example.com"}).status_code
+        for _attempt in range(3)
+    ]
+
+    assert statuses == [302, 302, 429]
+    assert len(mail.outbox) == 2
+
+
+def test_refused_page_says_when_to_retry_and_links_the_reset_in_the_visitors_language(
+    client, alice
+):
     fail_logins(client, 5)
 
     english = login(client)
     chinese = login(client, headers={"Accept-Language": "zh-hans"})
 
     assert english.status_code == chinese.status_code == 429
-    assert "Too many failed logins" in english.content.decode()
-    assert "登录失败次数过多" in chinese.content.decode()
+    page = english.content.decode()
+    assert "Try again in 15 minutes" in page
+    assert 'href="/accounts/password_reset/"' in page
+    assert "登录失败" in chinese.content.decode()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -192,5 +235,5 @@ def test_failures_on_two_server_processes_add_up(live_server_env, make_user):
             for http in clients:
                 http.close()
 
-    assert statuses == [200] * 5
+    assert statuses == [200, 200, 200, 200, 429]
     assert [response.status_code for response in refused] == [429, 429]

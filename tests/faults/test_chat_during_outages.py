@@ -106,6 +106,7 @@ def test_open_chat_when_mariadb_stops_gets_unavailable_errors_and_works_after(
             "/accounts/register/",
             {
                 "username": "alice",
+                "email": "alice@example.com",
                 "password": STRONG_PASSWORD,
                 "repassword": STRONG_PASSWORD,
                 "gender": "1",

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.cache import KEY_PREFIX as CACHE_SESSION_PREFIX
 from django.core.cache import cache
 
-from accounts.throttle import THROTTLE_KEY_PREFIX
+from accounts.throttle import RATE_LIMIT_KEY_PREFIX
 
 # Passes every password validator (AUTH_PASSWORD_VALIDATORS: 8 to 128 characters, not common...).
 STRONG_PASSWORD = "kite-Orbit-42"
@@ -30,6 +30,7 @@ def redis_session_key(session_key):
 
 
 def forget_login_failures():
-    """Delete the login throttle's counters (they live in the shared Redis), as the throttle's
-    window passing would."""
-    cache.delete_pattern(f"{THROTTLE_KEY_PREFIX}:*")
+    """Delete the throttles' counters (django-axes' and django-ratelimit's, in the shared
+    Redis), as their windows passing would."""
+    cache.delete_pattern("axes-*")
+    cache.delete_pattern(f"{RATE_LIMIT_KEY_PREFIX}*")
