@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.http import HttpResponsePermanentRedirect
+from django.middleware.csrf import get_token
 from django.templatetags.static import static
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -22,7 +23,7 @@ class HomeView(TemplateView):
     Except for a client that sent no cookie at all: it would never bring the session back, and
     storing one for each such request is how anyone could fill the store (Flask-Session's
     empty-session flood). Its visit is shown as the first, and stored from its next one, once
-    it returns the CSRF cookie every page sets (proof that it keeps cookies).
+    it returns the CSRF cookie this page sets (proof that it keeps cookies).
     """
 
     template_name = "home.html"
@@ -39,6 +40,11 @@ class HomeView(TemplateView):
             visits = 1
         if session.keys() or self.request.COOKIES:
             session["visits"] = visits
+        else:
+            # The proof that a visitor keeps cookies is the CSRF cookie coming back. Pages
+            # without a form no longer set it (project/jinja2.py), so this one asks for it: a
+            # browser's next visit is counted, a client that drops cookies stores nothing.
+            get_token(self.request)
         return super().get_context_data(visits=visits, backends=backend_facts(), **kwargs)
 
 

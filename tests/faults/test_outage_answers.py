@@ -94,7 +94,9 @@ def test_pages_answer_503_within_the_redis_timeout_during_a_stall(stalling_serve
             returning_after = time.monotonic() - started
             new_visitor, new_visitor_after = timed_get(f"{server.url}/")
 
-    assert (returning.status_code, new_visitor.status_code) == (503, 503)
+    # The returning visitor's session is in the stalled Redis: 503. A new visitor's page needs
+    # nothing from Redis (no session is stored for a client without cookies): served.
+    assert (returning.status_code, new_visitor.status_code) == (503, 200)
     assert returning_after < REDIS_TIMEOUT + SLACK
     assert new_visitor_after < REDIS_TIMEOUT + SLACK
 
