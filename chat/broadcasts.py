@@ -64,9 +64,10 @@ class RoomActivity:
             await channel_layer.group_send(
                 ROOMS_GROUP, {"type": "room.activity", "text": encode(event)}
             )
-        except Exception:
-            # The room list is a convenience: its failure must not disturb the chat.
-            logger.exception("announcing activity in room %s failed", room)
+        except Exception as exc:
+            # The room list is a convenience: its failure must not disturb the chat, nor fill
+            # the log with a traceback per room while Redis or the database is away.
+            logger.warning("announcing activity in room %s failed: %s", room, type(exc).__name__)
 
 
 _room_activity = RoomActivity()
