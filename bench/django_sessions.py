@@ -25,10 +25,17 @@ def main(count):
         SESSION_KEY,
         get_user_model,
     )
+    from django.utils.module_loading import import_string
 
     user_model = get_user_model()
     store = import_module(settings.SESSION_ENGINE).SessionStore
-    backend = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend a real login would record: the first that can load a user (the throttling
+    # backend before it only refuses locked-out logins).
+    backend = next(
+        path
+        for path in settings.AUTHENTICATION_BACKENDS
+        if hasattr(import_string(path), "get_user")
+    )
     keys = []
     for index in range(count):
         username = f"bench-user-{index:04d}"

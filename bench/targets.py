@@ -105,10 +105,12 @@ def database_user(database_url):
     return urlsplit(database_url).username
 
 
-# A username and a password that both fail the seed's length rules (3 to 8, 3 to 16 characters)
-# on the project and the peer alike: the form is validated and re-rendered with both errors,
-# without a database lookup, and no failed login is counted by the project's throttle.
-INVALID_LOGIN = "username=ab&password=x"
+# A login form that fails validation on the project and the peer alike, without a database
+# lookup or a password hash: the seed's length rules (3 to 8, 3 to 16 characters) refuse both
+# fields on the peer; the project's login form checks only what the user model allows, so an
+# empty password (required) is what it refuses before authenticating. No failed login is
+# counted by either throttle.
+INVALID_LOGIN = "username=ab&password="
 
 
 def project_targets(options):

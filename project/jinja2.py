@@ -11,7 +11,8 @@ from django.template.defaultfilters import date, filesizeformat
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, pass_context
+from markupsafe import Markup
 
 from project.form_fields import field_label, field_widget
 
@@ -23,6 +24,7 @@ from project.form_fields import field_label, field_widget
 _URLS = {}
 _LANGUAGE_LIST = None
 _LABELS = {}
+_PAGE_LABELS = {}
 _LABELS_MAX = 5000
 
 
@@ -86,4 +88,36 @@ def environment(**options):
         SITE_NAME=settings.SITE_NAME,
     )
     env.filters.update(date=date, filesizeformat=filesizeformat)
+    page_gettext = _page_gettext(env.globals["gettext"])
+    env.globals.update(gettext=page_gettext, _=page_gettext)
     return env
+
+
+def _page_gettext(newstyle_gettext):
+    """The templates' ``_()`` and ``gettext()``: a label without variables (most of a page's
+    thirty-odd) is the finished, escaped string, kept per language; the rest go through
+    Jinja2's newstyle gettext as before.
+
+    Jinja2 turns each ``_("Log out")`` into three calls (the ``_`` alias, the newstyle wrapper,
+    the catalogue) and a Markup format, about 15 microseconds; a page paid half a millisecond
+    for its labels. The result is what the newstyle wrapper gives: ``Markup(msg) % {}`` (so
+    ``%%`` is ``%``), or the plain string where autoescape is off.
+    """
+
+    @pass_context
+    def page_gettext(context, message, **variables):
+        if variables:
+            return newstyle_gettext(context, message, **variables)
+        autoescape = context.eval_ctx.autoescape
+        key = (translation.get_language(), message, autoescape)
+        try:
+            return _PAGE_LABELS[key]
+        except KeyError:
+            label = gettext(message)
+            # A message of the catalogue, as trusted as in the newstyle wrapper it stands in for.
+            label = (Markup(label) if autoescape else label) % {}  # noqa: S704
+            if len(_PAGE_LABELS) >= _LABELS_MAX:
+                return label
+            return _PAGE_LABELS.setdefault(key, label)
+
+    return page_gettext
