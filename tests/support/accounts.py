@@ -4,8 +4,6 @@ from django.conf import settings
 from django.contrib.sessions.backends.cache import KEY_PREFIX as CACHE_SESSION_PREFIX
 from django.core.cache import cache
 
-from accounts.throttle import RATE_LIMIT_KEY_PREFIX
-
 # Passes every password validator (AUTH_PASSWORD_VALIDATORS: 8 to 128 characters, not common...).
 STRONG_PASSWORD = "kite-Orbit-42"
 
@@ -32,5 +30,9 @@ def redis_session_key(session_key):
 def forget_login_failures():
     """Delete the throttles' counters (django-axes' and django-ratelimit's, in the shared
     Redis), as their windows passing would."""
+    # Here, not at the top: accounts.throttle imports django-axes, which needs the settings,
+    # and scripts import this module before django.setup().
+    from accounts.throttle import RATE_LIMIT_KEY_PREFIX
+
     cache.delete_pattern("axes-*")
     cache.delete_pattern(f"{RATE_LIMIT_KEY_PREFIX}*")
