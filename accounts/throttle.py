@@ -6,8 +6,9 @@
   folds together (``BOB01``, ``bôb01`` under MariaDB's collation) share one count, and a
   stranger's failures from another client never lock the owner out.
 - Per client (network address): django-ratelimit, for failed logins from one client whatever
-  the username, registrations and password-reset requests (:data:`CLIENT_LIMITS`). Axes counts
-  failed logins only, and with a single limit for every parameter, so it can do neither.
+  the username, registrations and password-reset requests (the :class:`ClientLimit` values
+  below). Axes counts failed logins only, and with a single limit for every parameter, so it
+  can do neither.
 docs/accounts.md ("Throttling") says why and lists the settings.
 """
 
@@ -20,9 +21,6 @@ from django.conf import settings
 from django_ratelimit.core import get_usage
 
 from accounts import selectors
-
-#: django-ratelimit's keys start with this (``RATELIMIT_CACHE_PREFIX``); the tests forget them.
-RATE_LIMIT_KEY_PREFIX = "rl:"
 
 
 def client_address(request):
@@ -102,7 +100,6 @@ REGISTRATIONS = ClientLimit(
 PASSWORD_RESET_REQUESTS = ClientLimit(
     "accounts.password-resets", "PASSWORD_RESETS_PER_CLIENT", "PASSWORD_RESET_WINDOW_SECONDS"
 )
-CLIENT_LIMITS = (FAILED_LOGINS, REGISTRATIONS, PASSWORD_RESET_REQUESTS)
 
 
 def client_limit_usage(request, limit, *, increment):

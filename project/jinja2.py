@@ -24,7 +24,8 @@ from project.form_fields import field_label, field_widget
 _URLS = {}
 _LANGUAGE_LIST = None
 _LABELS = {}
-_PAGE_LABELS = {}
+# The templates' messages are literals, a few hundred at most; the cap keeps a future
+# _(variable) from growing the cache without bound.
 _LABELS_MAX = 5000
 
 
@@ -52,21 +53,6 @@ def available_languages():
     return _LANGUAGE_LIST
 
 
-def gettext(message):
-    """``_("...")`` without variables: the translation, looked up once per language and message
-    (Django's own lookup walks the catalogue chain on every call)."""
-    key = (translation.get_language(), message)
-    try:
-        return _LABELS[key]
-    except KeyError:
-        translated = translation.gettext(message)
-        # The templates' messages are literals, a few hundred at most; the cap keeps a future
-        # _(variable) from growing the cache without bound.
-        if len(_LABELS) < _LABELS_MAX:
-            _LABELS[key] = translated
-        return translated
-
-
 def environment(**options):
     # A missing variable is an error in DEBUG and in production alike (the backend's default
     # prints it in DEBUG and hides it otherwise), so the tests see what production renders.
@@ -76,7 +62,9 @@ def environment(**options):
     env = Environment(autoescape=True, **options)
     # newstyle: {{ _("Hello, %(name)s!", name=...) }} escapes its variables, and a literal %
     # is written %% in every message, as in the trans blocks.
-    env.install_gettext_callables(gettext=gettext, ngettext=translation.ngettext, newstyle=True)
+    env.install_gettext_callables(
+        gettext=translation.gettext, ngettext=translation.ngettext, newstyle=True
+    )
     env.globals.update(
         available_languages=available_languages,
         field_label=field_label,
@@ -95,8 +83,8 @@ def environment(**options):
 
 def _page_gettext(newstyle_gettext):
     """The templates' ``_()`` and ``gettext()``: a label without variables (most of a page's
-    thirty-odd) is the finished, escaped string, kept per language; the rest go through
-    Jinja2's newstyle gettext as before.
+    thirty-odd, ``{% trans %}`` blocks without variables included) is the finished, escaped
+    string, kept per language; the rest go through Jinja2's newstyle gettext.
 
     Jinja2 turns each ``_("Log out")`` into three calls (the ``_`` alias, the newstyle wrapper,
     the catalogue) and a Markup format, about 15 microseconds; a page paid half a millisecond
@@ -111,13 +99,13 @@ def _page_gettext(newstyle_gettext):
         autoescape = context.eval_ctx.autoescape
         key = (translation.get_language(), message, autoescape)
         try:
-            return _PAGE_LABELS[key]
+            return _LABELS[key]
         except KeyError:
-            label = gettext(message)
+            label = translation.gettext(message)
             # A message of the catalogue, as trusted as in the newstyle wrapper it stands in for.
             label = (Markup(label) if autoescape else label) % {}  # noqa: S704
-            if len(_PAGE_LABELS) >= _LABELS_MAX:
+            if len(_LABELS) >= _LABELS_MAX:
                 return label
-            return _PAGE_LABELS.setdefault(key, label)
+            return _LABELS.setdefault(key, label)
 
     return page_gettext

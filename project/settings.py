@@ -394,6 +394,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 RATELIMIT_USE_CACHE = "default"
+# django-ratelimit's key prefix (its default), named here for the tests that forget the counts.
+RATELIMIT_CACHE_PREFIX = "rl:"
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # The embedded default is one process: its local-memory cache holds every count there is.
     SILENCED_SYSTEM_CHECKS = [

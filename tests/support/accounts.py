@@ -30,9 +30,5 @@ def redis_session_key(session_key):
 def forget_login_failures():
     """Delete the throttles' counters (django-axes' and django-ratelimit's, in the shared
     Redis), as their windows passing would."""
-    # Here, not at the top: accounts.throttle imports django-axes, which needs the settings,
-    # and scripts import this module before django.setup().
-    from accounts.throttle import RATE_LIMIT_KEY_PREFIX
-
     cache.delete_pattern("axes-*")
-    cache.delete_pattern(f"{RATE_LIMIT_KEY_PREFIX}*")
+    cache.delete_pattern(f"{settings.RATELIMIT_CACHE_PREFIX}*")
