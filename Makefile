@@ -13,7 +13,7 @@ export DEBUG ?= 1
 TEST_DATABASE_URL ?= mysql://chat:chat@127.0.0.1:3306/chatdb
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test install install-dev services lint format clean conformance superuser screenshots
+.PHONY: run test check install install-dev services lint format clean conformance superuser screenshots
 
 ## Install, migrate and serve HTTP and WebSockets with daphne on http://$(HOST):$(PORT)
 ## (server.daphne: daphne's command line, with the project's WebSocket fixes).
@@ -35,11 +35,19 @@ superuser: install
 screenshots: install-dev chromium
 	$(PY) scripts/screenshots.py $(SCREENSHOTS_ARGS)
 
-## Install with the test tools, make sure MariaDB, Redis, nginx, chromium, redis-sentinel and
-## memcached are there, run the whole suite.
-test: install-dev services nginx chromium sentinel memcached
+## Install with the test tools, run the checks (make check), make sure MariaDB, Redis, nginx,
+## chromium, redis-sentinel and memcached are there, run the whole suite with coverage: it fails
+## below the floor of [tool.coverage.report] in pyproject.toml.
+test: install-dev check services nginx chromium sentinel memcached
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
-		$(PY) -m pytest $(PYTEST_ARGS)
+		$(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+## The checks that need no services, first in `make test` and in .pre-commit-config.yaml:
+## ruff's lint, ruff's formatting, and mypy (django-stubs) on the apps ([tool.mypy]).
+check: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(VENV)/bin/mypy
 
 ## RFC 6455 conformance: every case of the Autobahn|Testsuite against both echo endpoints on
 ## daphne (server.daphne) and uvicorn; reports in test-artifacts/conformance/<server>/, exit 1
@@ -85,9 +93,7 @@ TEST_TOOLS := nginx chromium sentinel memcached
 $(TEST_TOOLS):
 	@scripts/ensure-$@.sh
 
-lint: install-dev
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+lint: check
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .
