@@ -7,9 +7,12 @@ library. Blocking, one connection, for probing and tests, not for production tra
 import socket
 import ssl
 from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
 from urllib.parse import urlsplit
 
 from rfc6455.frames import (
+    BytesLike,
     CloseCode,
     Frame,
     FrameError,
@@ -46,7 +49,7 @@ class HandshakeRefused(ProbeError):
 
     exit_code = 3
 
-    def __init__(self, message, status=None, response=b""):
+    def __init__(self, message: str, status: int | None = None, response: bytes = b"") -> None:
         super().__init__(message)
         self.status = status
         self.response = response
@@ -58,7 +61,7 @@ class MalformedServerFrame(ProbeError):
 
     exit_code = 4
 
-    def __init__(self, message, data=b""):
+    def __init__(self, message: str, data: bytes = b"") -> None:
         super().__init__(f"malformed frame from the server: {message}")
         self.data = data
 
@@ -87,7 +90,7 @@ class Handshake:
     accept: str = ""
 
 
-def default_origin(url):
+def default_origin(url: str) -> str:
     """The origin of a page served by the same host as ``url``: what a browser would send."""
     parts = urlsplit(url)
     scheme = "https" if parts.scheme == "wss" else "http"
@@ -97,7 +100,14 @@ def default_origin(url):
 class RawWebSocket:
     """One client connection: ``connect()``, then ``send()`` and ``receive()`` frames."""
 
-    def __init__(self, url, *, origin=None, cookie=None, timeout=10.0):
+    def __init__(
+        self,
+        url: str,
+        *,
+        origin: str | None = None,
+        cookie: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("ws", "wss") or not parts.hostname:
             raise ValueError(f"not a ws:// or wss:// URL: {url!r}")
@@ -110,13 +120,13 @@ class RawWebSocket:
         self.origin = origin
         self.cookie = cookie
         self.timeout = timeout
-        self.sock = None
+        self.sock: socket.socket | None = None
         self.buffer = bytearray()
         self.handshake_request = b""
 
     # Opening handshake (RFC 6455 section 4)
 
-    def connect(self):
+    def connect(self) -> Handshake:
         """Open the connection and perform the handshake; return the :class:`Handshake`."""
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
@@ -135,7 +145,7 @@ class RawWebSocket:
         response = self._read_response_head()
         return self._check_response(request, response, key)
 
-    def _read_response_head(self):
+    def _read_response_head(self) -> bytes:
         while b"\r\n\r\n" not in self.buffer:
             if len(self.buffer) > MAX_HANDSHAKE_BYTES:
                 raise HandshakeRefused("handshake response headers too long")
@@ -157,7 +167,7 @@ class RawWebSocket:
         del self.buffer[:end]
         return head
 
-    def _check_response(self, request, response, key):
+    def _check_response(self, request: bytes, response: bytes, key: str) -> Handshake:
         try:
             head = parse_response_head(response)
         except HandshakeError as exc:
@@ -173,19 +183,19 @@ class RawWebSocket:
 
     # Frames
 
-    def send(self, payload, opcode=Opcode.TEXT):
+    def send(self, payload: str | BytesLike, opcode: int = Opcode.TEXT) -> bytes:
         """Send one masked frame (clients must mask); return the bytes sent."""
         data = encode_frame(payload, opcode=opcode, mask=True)
         self._send_all(data)
         return data
 
-    def send_close(self, code=CloseCode.NORMAL, reason=""):
+    def send_close(self, code: int = CloseCode.NORMAL, reason: str = "") -> bytes:
         return self.send(close_payload(code, reason), opcode=Opcode.CLOSE)
 
-    def receive(self, timeout=None):
+    def receive(self, timeout: float | None = None) -> tuple[Frame, bytes]:
         """The next frame from the server and its raw bytes; ``TimeoutError`` when none comes
         within ``timeout`` seconds."""
-        self.sock.settimeout(self.timeout if timeout is None else timeout)
+        self._socket().settimeout(self.timeout if timeout is None else timeout)
         while True:
             try:
                 frame = decode_frame(self.buffer)
@@ -206,7 +216,7 @@ class RawWebSocket:
             return frame, raw
 
     @staticmethod
-    def _check_server_frame(frame: Frame, raw):
+    def _check_server_frame(frame: Frame, raw: bytes) -> None:
         if frame.masked:
             raise MalformedServerFrame("masked, which only clients do (RFC 6455 section 5.1)", raw)
         if frame.opcode == Opcode.TEXT and frame.fin:
@@ -220,30 +230,40 @@ class RawWebSocket:
             except MalformedFrame as exc:
                 raise MalformedServerFrame(f"close frame: {exc}", raw) from None
 
-    def close(self):
+    def close(self) -> None:
         if self.sock is not None:
             try:
                 self.sock.close()
             finally:
                 self.sock = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.close()
 
     # Socket helpers
 
-    def _send_all(self, data):
+    def _socket(self) -> socket.socket:
+        if self.sock is None:
+            raise RuntimeError("not connected: connect() first (or the connection is closed)")
+        return self.sock
+
+    def _send_all(self, data: bytes) -> None:
         try:
-            self.sock.sendall(data)
+            self._socket().sendall(data)
         except OSError as exc:
             raise ConnectionLost(f"sending failed: {exc}") from exc
 
-    def _recv(self, size=RECEIVE_CHUNK):
+    def _recv(self, size: int = RECEIVE_CHUNK) -> bytes:
         try:
-            return self.sock.recv(size)
+            return self._socket().recv(size)
         except TimeoutError:
             raise
         except OSError as exc:

@@ -14,6 +14,7 @@ import hashlib
 import os
 import struct
 from dataclasses import dataclass
+from typing import Literal
 
 # RFC 6455 section 1.3: the fixed GUID the server appends to Sec-WebSocket-Key.
 HANDSHAKE_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -22,6 +23,9 @@ MAX_7BIT_LENGTH = 125
 MAX_16BIT_LENGTH = 0xFFFF
 MAX_64BIT_LENGTH = 0x7FFFFFFFFFFFFFFF  # the most significant bit must be 0
 MAX_CONTROL_PAYLOAD = 125
+
+# What the functions here read: a frame may sit in a bytes string, a receive buffer or a view.
+BytesLike = bytes | bytearray | memoryview
 
 
 class Opcode(enum.IntEnum):
@@ -35,7 +39,7 @@ class Opcode(enum.IntEnum):
     PONG = 0xA
 
     @property
-    def is_control(self):
+    def is_control(self) -> bool:
         return self >= 0x8
 
 
@@ -61,7 +65,7 @@ class FrameError(ValueError):
 class TruncatedFrame(FrameError):
     """The frame is incomplete: ``needed`` bytes make the part known so far (header or frame)."""
 
-    def __init__(self, message, needed):
+    def __init__(self, message: str, needed: int) -> None:
         super().__init__(message)
         self.needed = needed
 
@@ -83,18 +87,18 @@ class Frame:
     mask_key: bytes | None = None
 
 
-def accept_key(key):
+def accept_key(key: str) -> str:
     """The ``Sec-WebSocket-Accept`` value a server must answer to ``Sec-WebSocket-Key``."""
     digest = hashlib.sha1((key + HANDSHAKE_GUID).encode("ascii")).digest()  # noqa: S324
     return base64.b64encode(digest).decode("ascii")
 
 
-def new_key():
+def new_key() -> str:
     """A fresh ``Sec-WebSocket-Key``: 16 random bytes, base64-encoded."""
     return base64.b64encode(os.urandom(16)).decode("ascii")
 
 
-def apply_mask(data, mask_key):
+def apply_mask(data: BytesLike, mask_key: bytes) -> bytes:
     """XOR ``data`` with the 4-byte ``mask_key`` (masking and unmasking are the same)."""
     if len(mask_key) != 4:
         raise ValueError(f"a mask key is 4 bytes, got {len(mask_key)}")
@@ -107,7 +111,12 @@ def apply_mask(data, mask_key):
     )
 
 
-def encode_frame(payload, opcode=Opcode.TEXT, mask=None, fin=True):
+def encode_frame(
+    payload: str | BytesLike,
+    opcode: int = Opcode.TEXT,
+    mask: Literal[True] | bytes | None = None,
+    fin: bool = True,
+) -> bytes:
     """One frame carrying ``payload`` (``str`` is sent as UTF-8).
 
     ``mask``: ``None`` for an unmasked frame (server to client), ``True`` for a random mask key
@@ -140,7 +149,7 @@ def encode_frame(payload, opcode=Opcode.TEXT, mask=None, fin=True):
     return bytes(header) + mask_key + apply_mask(payload, mask_key)
 
 
-def decode_frame(data):
+def decode_frame(data: BytesLike) -> Frame:
     """Decode the frame at the start of ``data``; bytes after it are left alone.
 
     Raises :class:`TruncatedFrame` when ``data`` holds only part of a frame and
@@ -153,7 +162,7 @@ def decode_frame(data):
         return _decode(view)
 
 
-def _decode(data):
+def _decode(data: memoryview) -> Frame:
     if len(data) < 2:
         raise TruncatedFrame(f"a frame header is at least 2 bytes, got {len(data)}", needed=2)
     first, second = data[0], data[1]
@@ -206,12 +215,12 @@ def _decode(data):
     )
 
 
-def _need(data, size, what):
+def _need(data: memoryview, size: int, what: str) -> None:
     if len(data) < size:
         raise TruncatedFrame(f"truncated frame: {what} needs {size} bytes, got {len(data)}", size)
 
 
-def close_payload(code=CloseCode.NORMAL, reason=""):
+def close_payload(code: int = CloseCode.NORMAL, reason: str = "") -> bytes:
     """The payload of a close frame: a 2-byte code and an optional UTF-8 reason."""
     body = struct.pack("!H", code) + reason.encode("utf-8")
     if len(body) > MAX_CONTROL_PAYLOAD:
@@ -219,7 +228,7 @@ def close_payload(code=CloseCode.NORMAL, reason=""):
     return body
 
 
-def parse_close_payload(payload):
+def parse_close_payload(payload: BytesLike) -> tuple[int | None, str]:
     """``(code, reason)`` of a close frame's payload; ``code`` is None when it has none."""
     if not payload:
         return None, ""
@@ -233,7 +242,7 @@ def parse_close_payload(payload):
     return code, reason
 
 
-def describe_frame(frame, preview=60):
+def describe_frame(frame: Frame, preview: int = 60) -> str:
     """One line naming a frame's fields and showing (the start of) its payload."""
     parts = [
         f"fin={int(frame.fin)}",
@@ -256,7 +265,7 @@ def describe_frame(frame, preview=60):
     return " ".join(parts)
 
 
-def hex_lines(data, limit=64, width=16):
+def hex_lines(data: BytesLike, limit: int = 64, width: int = 16) -> list[str]:
     """``data`` in hex, ``width`` bytes a line, cut after ``limit`` bytes with a count of the
     rest."""
     data = bytes(data)
@@ -267,15 +276,17 @@ def hex_lines(data, limit=64, width=16):
     return lines
 
 
-def describe_close_code(code):
+def describe_close_code(code: int | None) -> str:
     """The name of a close code this module knows (``message_too_big``), else ``""``."""
+    if code is None:
+        return ""
     try:
         return CloseCode(code).name.lower()
     except ValueError:
         return ""
 
 
-def _preview(payload, opcode, limit):
+def _preview(payload: bytes, opcode: Opcode, limit: int) -> str:
     if opcode == Opcode.BINARY:
         shown = limit // 4
         text = payload[:shown].hex(" ")

@@ -4,13 +4,13 @@ asyncio client put them on their sockets."""
 
 from dataclasses import dataclass
 
-from rfc6455.frames import accept_key
+from rfc6455.frames import BytesLike, accept_key
 
 
 class HandshakeError(ValueError):
     """The answer does not complete the handshake; ``status`` is its HTTP status, if any."""
 
-    def __init__(self, message, status=None):
+    def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
 
@@ -23,19 +23,21 @@ class ResponseHead:
     reason: str
     lines: tuple[tuple[str, str], ...]
 
-    def header(self, name):
+    def header(self, name: str) -> str | None:
         """The first value of header ``name`` (lower case), or None."""
         for key, value in self.lines:
             if key == name:
                 return value
         return None
 
-    def all_headers(self, name):
+    def all_headers(self, name: str) -> list[str]:
         """Every value of header ``name`` (lower case), e.g. each ``set-cookie``."""
         return [value for key, value in self.lines if key == name]
 
 
-def client_request(resource, host, key, *, origin=None, cookie=None):
+def client_request(
+    resource: str, host: str, key: str, *, origin: str | None = None, cookie: str | None = None
+) -> bytes:
     """The client's opening handshake for ``resource`` on ``host`` (``name:port``), as bytes."""
     lines = [
         f"GET {resource} HTTP/1.1",
@@ -52,7 +54,7 @@ def client_request(resource, host, key, *, origin=None, cookie=None):
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def parse_response_head(head):
+def parse_response_head(head: BytesLike) -> ResponseHead:
     """The :class:`ResponseHead` of ``head``, the bytes before the blank line (which may be
     included); :class:`HandshakeError` when it is not an HTTP/1.x response."""
     lines = bytes(head).rstrip(b"\r\n").split(b"\r\n")
@@ -70,7 +72,7 @@ def parse_response_head(head):
     return ResponseHead(status=int(parts[1]), reason=reason, lines=tuple(headers))
 
 
-def check_response(response, key):
+def check_response(response: ResponseHead, key: str) -> None:
     """Raise :class:`HandshakeError` unless ``response`` accepts the handshake sent with ``key``:
     101, ``Upgrade: websocket``, ``Connection: Upgrade`` and the right ``Sec-WebSocket-Accept``."""
     status = response.status
