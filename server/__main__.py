@@ -11,12 +11,13 @@ once they all accept connections.
 import argparse
 import os
 import shutil
+from typing import NoReturn
 
 from server.commands import SERVERS, command
 from server.supervise import ProcessGroup
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> NoReturn:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0].strip("`"))
     parser.add_argument("server", nargs="?", default="daphne", choices=(*SERVERS, "split"))
     parser.add_argument("--host", default="127.0.0.1")

@@ -6,12 +6,21 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 APPLICATION = "project.asgi:application"
 SERVERS = ("daphne", "uvicorn", "granian")
 
 
-def command(server, *, host="127.0.0.1", port=8000, extra_args=(), python=sys.executable):
+def command(
+    server: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    extra_args: Sequence[str] = (),
+    python: str = sys.executable,
+) -> list[str]:
     """The argv that serves the project with ``server`` (one of :data:`SERVERS`) on host:port.
 
     ``extra_args`` are the server's own options (daphne's, :mod:`server.uvicorn`'s or
@@ -28,7 +37,7 @@ def command(server, *, host="127.0.0.1", port=8000, extra_args=(), python=sys.ex
     raise ValueError(f"unknown server {server!r}; the project serves with {', '.join(SERVERS)}")
 
 
-def launcher_arguments(description):
+def launcher_arguments(description: str) -> argparse.ArgumentParser:
     """The command line :mod:`server.uvicorn` and :mod:`server.granian` share: an address, the
     proxy headers to trust behind nginx, and the access log."""
     parser = argparse.ArgumentParser(description=description)
@@ -49,14 +58,14 @@ def launcher_arguments(description):
     return parser
 
 
-def free_port(host="127.0.0.1"):
+def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port on ``host`` that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
-def port_accepts(port, host="127.0.0.1"):
+def port_accepts(port: int, host: str = "127.0.0.1") -> bool:
     """True when something accepts TCP connections on ``host:port``."""
     try:
         with socket.create_connection((host, port), timeout=0.5):
@@ -65,7 +74,7 @@ def port_accepts(port, host="127.0.0.1"):
         return False
 
 
-def stop_process(process, timeout=10):
+def stop_process(process: subprocess.Popen[Any] | None, timeout: float = 10) -> None:
     """Stop ``process`` (a ``Popen``) by its pid: SIGTERM, then SIGKILL after ``timeout``; wait
     for it to be gone."""
     if process is None or process.poll() is not None:

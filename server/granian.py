@@ -23,10 +23,20 @@ Two of the settings granian has no option for are applied to the application her
   X-Forwarded-Proto from ``--forwarded-allow-ips``), which its command line does not offer.
 """
 
+from __future__ import annotations
+
+import argparse
 import functools
 import os
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
+from server.asgi_types import Application, Message, Receive, Scope, Send
 from server.commands import launcher_arguments
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+    from django.conf import LazySettings
 
 APPLICATION = "project.asgi:application"
 CLOSE_MESSAGE_TOO_BIG = 1009
@@ -40,16 +50,16 @@ class WebSocketMessageLimit:
     what the application sends goes to the server as it is.
     """
 
-    def __init__(self, app, max_bytes):
+    def __init__(self, app: Application, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    def __call__(self, scope, receive, send):
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "websocket":
             return self.app(scope, receive, send)
         limit = self.max_bytes
 
-        async def receive_within_limit():
+        async def receive_within_limit() -> Message:
             message = await receive()
             if message["type"] == "websocket.receive" and _message_bytes(message, limit) > limit:
                 await send({"type": "websocket.close", "code": CLOSE_MESSAGE_TOO_BIG})
@@ -59,7 +69,7 @@ class WebSocketMessageLimit:
         return self.app(scope, receive_within_limit, send)
 
 
-def _message_bytes(message, limit):
+def _message_bytes(message: Message, limit: int) -> int:
     """The message's size on the wire, or any number over ``limit`` when it is over it."""
     text = message.get("text")
     if text is None:
@@ -70,13 +80,13 @@ def _message_bytes(message, limit):
     return len(text.encode())
 
 
-def load_application(target, forwarded_allow_ips=None):
+def load_application(target: str, forwarded_allow_ips: str | None = None) -> Application:
     """The application a granian worker serves (run in the worker, after it forked)."""
     from django.conf import settings
 
     from project.asgi import application
 
-    app = WebSocketMessageLimit(application, settings.WEBSOCKET_MAX_MESSAGE_BYTES)
+    app: Application = WebSocketMessageLimit(application, settings.WEBSOCKET_MAX_MESSAGE_BYTES)
     if forwarded_allow_ips is not None:
         from granian.utils.proxies import wrap_asgi_with_proxy_headers
 
@@ -84,7 +94,7 @@ def load_application(target, forwarded_allow_ips=None):
     return app
 
 
-def load_wsgi_application(target, forwarded_allow_ips=None):
+def load_wsgi_application(target: str, forwarded_allow_ips: str | None = None) -> WSGIApplication:
     """``project.wsgi`` as a granian worker serves it with ``--wsgi`` (HTTP only): static files
     when ``SERVE_STATIC`` (as project/asgi.py does), and the proxy headers behind nginx."""
     from django.conf import settings
@@ -102,7 +112,7 @@ def load_wsgi_application(target, forwarded_allow_ips=None):
     return application
 
 
-def wsgi_concurrency(settings):
+def wsgi_concurrency(settings: LazySettings) -> tuple[int, int]:
     """``(workers, blocking_threads)`` of ``--wsgi``: ``WEB_CONCURRENCY`` worker processes (1
     unset), each running Django in ``DB_MAX_CONNECTIONS`` threads. A WSGI thread keeps its own
     database connection (``CONN_MAX_AGE``), so a worker holds at most ``DB_MAX_CONNECTIONS``
@@ -111,7 +121,7 @@ def wsgi_concurrency(settings):
     return settings.WEB_CONCURRENCY, settings.DB_MAX_CONNECTIONS
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     parser = launcher_arguments(__doc__.splitlines()[0])
     parser.add_argument(
@@ -150,7 +160,7 @@ def main(argv=None):
     )
 
 
-def serve_wsgi(args):
+def serve_wsgi(args: argparse.Namespace) -> None:
     """granian's WSGI interface on ``project.wsgi`` (``--wsgi``)."""
     from django.conf import settings
     from granian.constants import HTTPModes, Interfaces

@@ -22,29 +22,36 @@ import errno
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeAlias
 
 from twisted.internet import asyncioreactor
+from twisted.internet.interfaces import IReadDescriptor, IWriteDescriptor
+
+# A reader or writer (an IReadDescriptor or IWriteDescriptor). Those are zope interfaces, whose
+# methods mypy cannot call without the mypy-zope plugin, and Twisted's own tables of them are
+# annotated with classes for keys: Any, as for the other libraries without usable types.
+Descriptor: TypeAlias = Any
 
 
 class EagerWriteReactor(asyncioreactor.AsyncioSelectorReactor):
     """``AsyncioSelectorReactor`` that sends buffered writes without waiting for epoll."""
 
-    def __init__(self, eventloop=None):
+    def __init__(self, eventloop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(eventloop)
         # Writers with a flush scheduled and not (yet) watched by epoll.
-        self._flushes_due = set()
+        self._flushes_due: set[Descriptor] = set()
         # The writer whose doWrite is running, and whether it asked to stop writing (all sent).
-        self._flushing = None
+        self._flushing: Descriptor | None = None
         self._flushed_all = False
 
-    def _selectable_ready(self, selectable, read):
+    def _selectable_ready(self, selectable: Descriptor, read: bool) -> None:
         try:
             self._readOrWrite(selectable, read)
         except Exception:
             # _readOrWrite catches doRead's and doWrite's errors; this is for its own.
             self._log.failure("while handling {selectable}", selectable=selectable)
 
-    def addReader(self, reader):
+    def addReader(self, reader: Descriptor) -> None:
         # Twisted's addReader, registering _selectable_ready instead of callWithLogger.
         if reader in self._readers or reader in self._continuousPolling._readers:
             return
@@ -60,7 +67,7 @@ class EagerWriteReactor(asyncioreactor.AsyncioSelectorReactor):
             else:
                 raise
 
-    def _watch_writer(self, writer):
+    def _watch_writer(self, writer: Descriptor) -> None:
         # Twisted's addWriter, registering _selectable_ready instead of callWithLogger.
         fd = writer.fileno()
         try:
@@ -75,7 +82,7 @@ class EagerWriteReactor(asyncioreactor.AsyncioSelectorReactor):
             self._unregisterFDInAsyncio(fd)
             raise
 
-    def addWriter(self, writer):
+    def addWriter(self, writer: Descriptor) -> None:
         if writer in self._flushes_due or writer is self._flushing:
             if writer is self._flushing:
                 # Written to again from inside its own doWrite (a producer resumed): flush again.
@@ -86,7 +93,7 @@ class EagerWriteReactor(asyncioreactor.AsyncioSelectorReactor):
         self._flushes_due.add(writer)
         self._asyncioEventloop.call_soon(self._flush, writer)
 
-    def removeWriter(self, writer):
+    def removeWriter(self, writer: Descriptor) -> None:
         if writer is self._flushing:
             self._flushed_all = True
             return
@@ -95,7 +102,7 @@ class EagerWriteReactor(asyncioreactor.AsyncioSelectorReactor):
             return
         super().removeWriter(writer)
 
-    def _flush(self, writer):
+    def _flush(self, writer: Descriptor) -> None:
         if writer not in self._flushes_due:
             return  # stopped or disconnected meanwhile
         self._flushes_due.discard(writer)
@@ -110,15 +117,15 @@ class EagerWriteReactor(asyncioreactor.AsyncioSelectorReactor):
             # The kernel's buffer is full: wait for writability like the stock reactor.
             self._watch_writer(writer)
 
-    def getWriters(self):
+    def getWriters(self) -> list[IWriteDescriptor]:
         return super().getWriters() + list(self._flushes_due)
 
-    def removeAll(self):
+    def removeAll(self) -> list[IReadDescriptor | IWriteDescriptor]:
         self._flushes_due.clear()
         return super().removeAll()
 
 
-def install():
+def install() -> None:
     """Install :class:`EagerWriteReactor` as Twisted's reactor, before ``daphne.server`` installs
     the stock one on import (it keeps an asyncio reactor that is already installed). Does nothing
     when a reactor is already installed."""

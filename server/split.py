@@ -19,9 +19,11 @@ production (deploy/nginx/chat-split.conf.template and the systemd units).
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from server.commands import command, free_port
+from server.supervise import Stage
 
 NGINX_CONF = """\
 # Written by server/split.py for one run of `python -m server split`.
@@ -96,7 +98,7 @@ http {{
 """
 
 
-def nginx_binary():
+def nginx_binary() -> str:
     """nginx's path (Debian installs it in /usr/sbin, often not on a user's PATH)."""
     found = shutil.which("nginx")
     if found is None and os.access("/usr/sbin/nginx", os.X_OK):
@@ -106,7 +108,9 @@ def nginx_binary():
     return found
 
 
-def write_nginx_conf(workdir, *, host, port, http_port, ws_port):
+def write_nginx_conf(
+    workdir: str | Path, *, host: str, port: int, http_port: int, ws_port: int
+) -> Path:
     """Write nginx.conf for the split into ``workdir``; its path."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -124,7 +128,15 @@ def write_nginx_conf(workdir, *, host, port, http_port, ws_port):
     return conf
 
 
-def split_stages(*, host, port, workdir, http_port=None, ws_port=None, access_log=None):
+def split_stages(
+    *,
+    host: str,
+    port: int,
+    workdir: str | Path,
+    http_port: int | None = None,
+    ws_port: int | None = None,
+    access_log: bool | None = None,
+) -> list[Stage]:
     """The split's start-up stages (server/supervise.py): granian and daphne, then nginx."""
     http_port = http_port or free_port()
     ws_port = ws_port or free_port()
@@ -144,7 +156,7 @@ def split_stages(*, host, port, workdir, http_port=None, ws_port=None, access_lo
     ]
 
 
-def split_env(environ):
+def split_env(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment of the three processes. Pages and WebSockets are served by different
     processes, so the session must be shared: without Redis (and without a chosen
     ``SESSION_BACKEND``) the embedded default's local-memory sessions are replaced by the
@@ -156,5 +168,5 @@ def split_env(environ):
     return env
 
 
-def default_workdir():
+def default_workdir() -> str:
     return tempfile.mkdtemp(prefix="chat-split-")

@@ -15,6 +15,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
+from typing import TextIO, TypeAlias
 
 from server.commands import port_accepts
 
@@ -24,14 +26,19 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 WATCHED = {*STOP_SIGNALS, signal.SIGCHLD}
 START_TIMEOUT = 60
 
+Address: TypeAlias = tuple[str, int]
+# A process to start: its name (in messages), its argv, and the address it serves on once ready.
+Member: TypeAlias = tuple[str, Sequence[str], Address]
+Stage: TypeAlias = list[Member]
 
-def _signal_group(process, signum):
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
     # Each child leads a group of its own (process_group=0): its pid is the group's id.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signum)
 
 
-def _unblock_signals():
+def _unblock_signals() -> None:
     # Runs in each child before exec: the child gets the default signal mask back.
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
@@ -45,19 +52,25 @@ class ProcessGroup:
     answers 502 at start-up). The group announces ``url`` when the last stage listens.
     """
 
-    def __init__(self, stages, url, env=None, out=sys.stderr):
+    def __init__(
+        self,
+        stages: Sequence[Stage],
+        url: str,
+        env: Mapping[str, str] | None = None,
+        out: TextIO = sys.stderr,
+    ) -> None:
         self.stages = stages
         self.url = url
         self.env = env
         self.out = out
-        self.processes = []
+        self.processes: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def run(self):
+    def run(self) -> int:
         """Start, announce, wait for a stop signal or a child's exit, stop all; the exit code:
         0 after a stop signal, else the code of the child that exited first (1 if it was 0)."""
         signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
         try:
-            outcome = None
+            outcome: int | None = None
             for stage in self.stages:
                 for name, argv, _address in stage:
                     self.processes.append(
@@ -80,7 +93,7 @@ class ProcessGroup:
             self.stop()
             signal.pthread_sigmask(signal.SIG_UNBLOCK, WATCHED)
 
-    def _exited(self):
+    def _exited(self) -> int | None:
         """The exit status of the first child that has exited, or None."""
         for name, process in self.processes:
             code = process.poll()
@@ -89,7 +102,7 @@ class ProcessGroup:
                 return code or 1
         return None
 
-    def _wait_until_ready(self, addresses):
+    def _wait_until_ready(self, addresses: Sequence[Address]) -> int | None:
         deadline = time.monotonic() + START_TIMEOUT
         pending = list(addresses)
         while pending:
@@ -107,7 +120,7 @@ class ProcessGroup:
                 return 0
         return None
 
-    def _wait_for_the_end(self):
+    def _wait_for_the_end(self) -> int:
         while True:
             code = self._exited()
             if code is not None:
@@ -116,7 +129,7 @@ class ProcessGroup:
             if received.si_signo in STOP_SIGNALS:
                 return 0
 
-    def stop(self, timeout=10):
+    def stop(self, timeout: float = 10) -> None:
         """SIGTERM to each child's process group, SIGKILL to the groups of the children left
         after ``timeout``; reap. A group, not a pid: the processes a child forked (nginx's and
         granian's workers) are in it, and outlive a child that died abruptly (a SIGKILLed nginx

@@ -10,6 +10,7 @@ import asyncio
 import logging
 
 from core.errors import unavailable_service
+from server.asgi_types import Application, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class _HandshakeState:
     accepted = False
 
 
-def note_accepted(scope):
+def note_accepted(scope: Scope) -> None:
     """Record that the handshake of ``scope`` was accepted: a later outage is then told with a
     close frame alone (a consumer calls it after its ``accept()``)."""
     state = scope.get(_HANDSHAKE_STATE)
@@ -45,10 +46,10 @@ class ServiceGuardMiddleware:
     page cannot tell from a refusal of its session or origin. Other errors propagate.
     """
 
-    def __init__(self, app):
+    def __init__(self, app: Application) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # ``send`` goes to the application as it is: a wrapper would cost every message sent.
         # Consumers say when they accept instead (note_accepted), through a state in the scope.
         state = _HandshakeState()
