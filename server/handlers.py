@@ -7,8 +7,9 @@ consequences under daphne:
 * ``CONN_MAX_AGE`` cannot work: a database connection belongs to the thread that opened it, and
   that thread is gone after the request, so connections are never reused and pile up until MySQL
   refuses new ones (Django ticket #33497).
-* Every request pays for a new thread and about seventeen hand-overs between the event loop and
-  that thread, which is most of the CPU Django spends per request on daphne.
+* Every request pays for a new thread and a hand-over between the event loop and that thread for
+  each of those parts: a large share of the CPU Django spends per request on daphne ("Where the
+  time goes" in docs/performance.md).
 
 This handler loads the middleware chain in synchronous mode and runs the whole of it - request
 signals, middleware, view, template rendering, ``request_finished`` - in a single call on a
@@ -27,7 +28,9 @@ import contextvars
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import IO, TypeVar, TypeVarTuple
 
 from asgiref.sync import SyncToAsync
 from django.conf import settings
@@ -35,12 +38,17 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefix
 from django.core.handlers.base import BaseHandler
+from django.http import HttpResponseBase
 from django.urls import set_script_prefix
 
 from core.errors import service_unavailable_response
 from core.health import HEALTHZ_PATHS, healthz_response
+from server.asgi_types import Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 
 class PoolExhausted(Exception):
@@ -54,14 +62,14 @@ class RequestThreadPool:
     :class:`PoolExhausted`; work is never queued behind busy threads for longer than that.
     """
 
-    def __init__(self, max_threads, timeout, name="django-request"):
+    def __init__(self, max_threads: int, timeout: float, name: str = "django-request") -> None:
         self.max_threads = max_threads
         self.timeout = timeout
         self._executor = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix=name)
         # Created on first use, inside the server's event loop.
-        self._free_threads = None
+        self._free_threads: asyncio.Semaphore | None = None
 
-    async def run(self, func, *args):
+    async def run(self, func: Callable[[*Args], T], *args: *Args) -> T:
         """Run ``func(*args)`` on a pool thread, in a copy of the caller's context."""
         loop = asyncio.get_running_loop()
         if self._free_threads is None:
@@ -80,14 +88,16 @@ class RequestThreadPool:
         finally:
             self._free_threads.release()
 
-    def shutdown(self):
+    def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 _pool_thread = threading.local()
 
 
-def _call_in_pool_thread(loop, func, args):
+def _call_in_pool_thread(
+    loop: asyncio.AbstractEventLoop, func: Callable[[*Args], T], args: tuple[*Args]
+) -> T:
     # Each pool thread runs every request in one context of its own, kept between requests, so
     # that Django's asgiref Locals (the cache clients, translations) behave as thread-locals do
     # under WSGI: made once per thread, not once per request.
@@ -105,18 +115,18 @@ def _call_in_pool_thread(loop, func, args):
 class PooledASGIHandler(ASGIHandler):
     """Django's ASGI handler with each request's sync work done in one hop on a thread pool."""
 
-    def __init__(self, pool):
+    def __init__(self, pool: RequestThreadPool) -> None:
         BaseHandler.__init__(self)
         # Synchronous chain: the whole request runs in the pool thread without further hops.
         self.load_middleware(is_async=False)
         self.pool = pool
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         await self.handle(scope, receive, send)
 
-    async def handle(self, scope, receive, send):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
@@ -151,13 +161,19 @@ class PooledASGIHandler(ASGIHandler):
                 await self.pool.run(response.close)
             body_file.close()
 
-    def respond(self, scope, body_file):
+    def respond(self, scope: Scope, body_file: IO[bytes]) -> HttpResponseBase:
         """Everything synchronous about one request, run on a pool thread."""
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, error_response = self.create_request(scope, body_file)
-        response = error_response if request is None else self.get_response(request)
-        response._handler_class = self.__class__
+        if request is None:
+            # create_request() returns (None, the error response) when it cannot build one.
+            assert error_response is not None
+            response = error_response
+        else:
+            response = self.get_response(request)
+        # What ASGIHandler.handle() sets; django-stubs does not declare the private attribute.
+        response._handler_class = self.__class__  # type: ignore[attr-defined]
         if not response.streaming:
             # The body is already in memory; closing here sends request_finished on the thread
             # that owns the request's database connection, where close_old_connections needs it.
@@ -165,7 +181,7 @@ class PooledASGIHandler(ASGIHandler):
         return response
 
 
-def get_asgi_application():
+def get_asgi_application() -> ASGIHandler:
     """Set Django up and return the pooled HTTP handler, sized by ``DB_MAX_CONNECTIONS``.
 
     With ``HTTP_HANDLER=django``, Django's stock handler instead (kept for measurements).
