@@ -36,6 +36,8 @@ the ``WEBSOCKET_MAX_MESSAGE_BYTES`` environment variable; daphne's
 ``--websocket-max-message-size`` and ``--websocket-max-frame-size`` still override it.
 """
 
+from __future__ import annotations
+
 # daphne.server installs Twisted's asyncio reactor on import unless one is installed already:
 # ours, which sends writes without waiting for epoll (server/reactor.py), goes first.
 import asyncio
@@ -45,6 +47,7 @@ import os
 import sys
 import time
 from functools import partial
+from typing import Any
 
 import txaio
 from twisted.internet import abstract
@@ -58,6 +61,8 @@ from daphne import server as daphne_server  # noqa: E402
 from daphne import ws_protocol  # noqa: E402
 from twisted.internet.interfaces import ISSLTransport  # noqa: E402
 
+from server.asgi_types import Message, Receive, Scope  # noqa: E402
+
 logger = logging.getLogger(__name__)
 
 # RFC 6455 section 7.4.1: "policy violation". A client that reads nothing for
@@ -66,7 +71,7 @@ logger = logging.getLogger(__name__)
 CLOSE_POLICY_VIOLATION = 1008
 
 
-def _message_bytes(message):
+def _message_bytes(message: Message) -> int:
     """The size counted for an ASGI message in a connection's input (characters for text)."""
     data = message.get("bytes")
     if data is None:
@@ -93,7 +98,7 @@ class Backpressure:
     high-water check happens there, so a connection under 64 KiB costs nothing.
     """
 
-    def __init__(self, protocol, high_water, send_timeout):
+    def __init__(self, protocol: WebSocketProtocol, high_water: int, send_timeout: float) -> None:
         self.protocol = protocol
         self.transport = protocol.transport
         self.high_water = high_water
@@ -102,12 +107,12 @@ class Backpressure:
         self.input_bytes = 0
         self.reading_paused = False
         self.output_over = False
-        self._drained = None
-        self._send_clock = None
+        self._drained: asyncio.Future[None] | None = None
+        self._send_clock: Any = None  # Twisted's IDelayedCall, a zope interface
 
     # What the connection holds.
 
-    def unsent_output(self):
+    def unsent_output(self) -> int:
         transport = self.transport
         if isinstance(transport, abstract.FileDescriptor):
             # Twisted's write buffer: the bytes string being sent from ``offset``, then the list
@@ -116,21 +121,21 @@ class Backpressure:
         # Another transport (TLS): only Twisted's "buffer full" notification is known.
         return self.high_water + 1 if self.output_over else 0
 
-    def buffered(self):
+    def buffered(self) -> int:
         return self.input_bytes + self.unsent_output() + len(self.protocol.send_queue or ())
 
     # Reading.
 
-    def _pause_reading(self):
+    def _pause_reading(self) -> None:
         self.reading_paused = True
         self.transport.pauseProducing()
 
-    def _maybe_resume_reading(self):
+    def _maybe_resume_reading(self) -> None:
         if self.reading_paused and not self.output_over and self.buffered() <= self.low_water:
             self.reading_paused = False
             self.transport.resumeProducing()
 
-    def input_queued(self, nbytes):
+    def input_queued(self, nbytes: int) -> None:
         """A message of ``nbytes`` went to the application's queue."""
         self.input_bytes += nbytes
         if self.reading_paused:
@@ -139,14 +144,14 @@ class Backpressure:
         elif self.buffered() > self.high_water:
             self._pause_reading()
 
-    def input_taken(self, message):
+    def input_taken(self, message: Message) -> None:
         self.input_bytes -= _message_bytes(message)
         self._maybe_resume_reading()
 
-    def receiving_from(self, queue):
+    def receiving_from(self, queue: asyncio.Queue[dict[str, Any]]) -> Receive:
         """The application's ``receive``: ``queue.get``, counting what it takes."""
 
-        async def receive():
+        async def receive() -> Message:
             message = await queue.get()
             self.input_taken(message)
             return message
@@ -155,7 +160,7 @@ class Backpressure:
 
     # IPushProducer, called by the transport.
 
-    def pauseProducing(self):
+    def pauseProducing(self) -> None:
         if self.output_over or self.unsent_output() <= self.high_water:
             if not self.reading_paused and self.buffered() > self.high_water:
                 self._pause_reading()
@@ -165,9 +170,14 @@ class Backpressure:
             self._pause_reading()
         from twisted.internet import reactor as twisted_reactor
 
-        self._send_clock = twisted_reactor.callLater(self.send_timeout, self._send_timed_out)
+        # IReactorTime is a zope interface: mypy, without the mypy-zope plugin, takes callLater's
+        # first parameter for self and the delay for the callable.
+        self._send_clock = twisted_reactor.callLater(
+            self.send_timeout,  # type: ignore[arg-type]
+            self._send_timed_out,
+        )
 
-    def resumeProducing(self):
+    def resumeProducing(self) -> None:
         # The write buffer is empty.
         if self.output_over:
             self.output_over = False
@@ -175,30 +185,30 @@ class Backpressure:
             self._wake_senders()
         self._maybe_resume_reading()
 
-    def stopProducing(self):
+    def stopProducing(self) -> None:
         # The connection is lost.
         self._stop_clock()
         self._wake_senders()
 
     # The application's sends.
 
-    async def drained(self):
+    async def drained(self) -> None:
         """Wait until the write buffer is empty or the connection closes."""
         if self._drained is None:
             self._drained = asyncio.get_running_loop().create_future()
         await asyncio.shield(self._drained)
 
-    def _wake_senders(self):
+    def _wake_senders(self) -> None:
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
         self._drained = None
 
-    def _stop_clock(self):
+    def _stop_clock(self) -> None:
         if self._send_clock is not None and self._send_clock.active():
             self._send_clock.cancel()
         self._send_clock = None
 
-    def _send_timed_out(self):
+    def _send_timed_out(self) -> None:
         self._send_clock = None
         protocol = self.protocol
         logger.warning(
@@ -214,8 +224,9 @@ class Backpressure:
         self._wake_senders()
 
 
-def _autobahn_debug_logging():
-    return txaio.get_global_log_level() in ("debug", "trace")
+def _autobahn_debug_logging() -> bool:
+    # txaio binds its API to a framework at run time (use_twisted()), out of its type stubs' sight.
+    return txaio.get_global_log_level() in ("debug", "trace")  # type: ignore[attr-defined]
 
 
 class WebSocketProtocol(ws_protocol.WebSocketProtocol):
@@ -223,17 +234,19 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
     connection that is already closing, answering an invalid close frame with a close frame
     rather than a TCP reset, and decoding text messages once, with Python's codec."""
 
-    # Text messages: autobahn's own UTF-8 validator (turned off on the factory) costs about 40
-    # times what Python's decoder does, and daphne then decodes the payload a second time. Here
+    # Text messages: autobahn's own UTF-8 validator (turned off on the factory) is far slower
+    # than Python's decoder, and daphne then decodes the payload a second time. Here
     # each frame is decoded as it arrives, by an incremental decoder: invalid UTF-8 still fails
     # the connection at the frame that holds it (1007, RFC 6455 section 8.1), and the message's
     # text is the decoder's output, joined, instead of a second decoding.
-    _text_decoder = None
-    _text_parts = None
-    backpressure = None
+    _text_decoder: codecs.IncrementalDecoder
+    _text_parts: list[str] | None = None
+    backpressure: Backpressure
 
-    def connectionMade(self):
+    def connectionMade(self) -> None:
         super().connectionMade()
+        # One decoder per connection, reset for each text message.
+        self._text_decoder = codecs.getincrementaldecoder("utf-8")()
         # daphne's HTTP channel stays the transport's producer after the upgrade, and does
         # nothing there (its request never ends): ours replaces it.
         factory = self.factory
@@ -241,19 +254,15 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
         self.transport.unregisterProducer()
         self.transport.registerProducer(self.backpressure, True)
 
-    def onMessageBegin(self, isBinary):
+    def onMessageBegin(self, isBinary: bool) -> None:
         super().onMessageBegin(isBinary)
         if isBinary:
             self._text_parts = None
             return
-        # One decoder per connection, reset for each text message.
-        if self._text_decoder is None:
-            self._text_decoder = codecs.getincrementaldecoder("utf-8")()
-        else:
-            self._text_decoder.reset()
+        self._text_decoder.reset()
         self._text_parts = []
 
-    def onMessageFrameData(self, payload):
+    def onMessageFrameData(self, payload: bytes) -> None:
         if self._text_parts is not None:
             try:
                 self._text_parts.append(self._text_decoder.decode(payload))
@@ -262,7 +271,7 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
                 return
         super().onMessageFrameData(payload)
 
-    def onMessage(self, payload, isBinary):
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
         if isBinary:
             if not self.muted:
                 self.backpressure.input_queued(len(payload))
@@ -284,7 +293,7 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
         self.backpressure.input_queued(len(text))
         self.application_queue.put_nowait({"type": "websocket.receive", "text": text})
 
-    def _refuse_invalid_text(self, error):
+    def _refuse_invalid_text(self, error: UnicodeDecodeError) -> None:
         self._text_parts = None
         # What autobahn's validator does on invalid UTF-8: fail with 1007 (sendClose() accepts
         # only the application's codes), ignoring the rest of the message.
@@ -293,16 +302,16 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
         )
 
     # autobahn logs every read and every write at debug level, and formats the log's arguments
-    # (qualified names, click colours) before the logger discards them: about a tenth of the CPU
-    # of a small echo. Unless debug logging is on, these two methods skip that.
+    # (qualified names, click colours) before the logger discards them: work on every message
+    # for nothing. Unless debug logging is on, these two methods skip that.
 
-    def dataReceived(self, data):
+    def dataReceived(self, data: bytes) -> None:
         if _autobahn_debug_logging():
             super().dataReceived(data)
         else:
             self._dataReceived(data)
 
-    def sendData(self, data, sync=False, chopsize=None):
+    def sendData(self, data: bytes, sync: bool = False, chopsize: int | None = None) -> None:
         if chopsize or sync or self.send_queue or self.logOctets or _autobahn_debug_logging():
             super().sendData(data, sync, chopsize)
             return
@@ -323,19 +332,19 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
 
     _receiving_close = False
 
-    def onCloseFrame(self, code, reasonRaw):
+    def onCloseFrame(self, code: int, reasonRaw: bytes) -> bool | None:
         self._receiving_close = self.state == self.STATE_OPEN
         try:
             return super().onCloseFrame(code, reasonRaw)
         finally:
             self._receiving_close = False
 
-    def dropConnection(self, abort=False):
+    def dropConnection(self, abort: bool = False) -> None:
         if self._receiving_close and self.failedByMe:
             abort = False
         super().dropConnection(abort=abort)
 
-    def handle_reply(self, message):
+    def handle_reply(self, message: Message) -> None:
         if message.get("type") == "websocket.send" and self.state in (
             self.STATE_CLOSING,
             self.STATE_CLOSED,
@@ -359,7 +368,7 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
 class Server(daphne_server.Server):
     """daphne's server, speaking through :class:`WebSocketProtocol` and closing properly."""
 
-    def __init__(self, *args, action_logger=None, **kwargs):
+    def __init__(self, *args: Any, action_logger: Any = None, **kwargs: Any) -> None:
         from django.conf import settings
 
         # daphne logs every request to stdout at its default verbosity. In production nginx
@@ -371,7 +380,9 @@ class Server(daphne_server.Server):
         self.max_buffered_bytes = settings.WEBSOCKET_MAX_BUFFERED_BYTES
         self.send_timeout = settings.WEBSOCKET_SEND_TIMEOUT
 
-    def create_application(self, protocol, scope):
+    def create_application(
+        self, protocol: Any, scope: Scope
+    ) -> asyncio.Queue[dict[str, Any]] | None:
         # daphne's, with a WebSocket application's receive counted by its Backpressure, and
         # the WebSocket scope's "scheme".
         assert "application_instance" not in self.connections[protocol]
@@ -383,9 +394,9 @@ class Server(daphne_server.Server):
                 ISSLTransport.providedBy(protocol.transport)
             )
             scope["scheme"] = "wss" if secure else "ws"
-        input_queue = asyncio.Queue()
+        input_queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         scope.setdefault("asgi", {"version": "3.0"})
-        receive = input_queue.get
+        receive: Receive = input_queue.get
         if getattr(protocol, "backpressure", None) is not None:
             receive = protocol.backpressure.receiving_from(input_queue)
         application_instance = self.application(
@@ -398,7 +409,7 @@ class Server(daphne_server.Server):
         )
         return input_queue
 
-    async def handle_reply(self, protocol, message):
+    async def handle_reply(self, protocol: Any, message: Message) -> None:
         await super().handle_reply(protocol, message)
         # Backpressure on the application: a send over the high-water mark returns once the
         # client has taken the output (or the connection is closed for not taking it).
@@ -410,11 +421,11 @@ class Server(daphne_server.Server):
     # and then sets its options; adjusting the factory as it is assigned, before the server
     # listens, spares copying run(). setProtocolOptions() leaves failByDrop alone afterwards.
     @property
-    def ws_factory(self):
+    def ws_factory(self) -> Any:
         return self._ws_factory
 
     @ws_factory.setter
-    def ws_factory(self, factory):
+    def ws_factory(self, factory: Any) -> None:
         factory.protocol = WebSocketProtocol
         # Fail a connection with a close frame (e.g. 1009) rather than by dropping TCP; text is
         # validated by WebSocketProtocol's decoder instead of autobahn's validator.
@@ -439,7 +450,7 @@ class CommandLineInterface(daphne_cli.CommandLineInterface):
     description = "Django HTTP/WebSocket server (daphne, with the project's WebSocket fixes)"
     server_class = Server
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         from django.conf import settings
 
@@ -447,7 +458,7 @@ class CommandLineInterface(daphne_cli.CommandLineInterface):
         self.parser.set_defaults(websocket_max_message_size=limit, websocket_max_frame_size=limit)
 
 
-def main():
+def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     CommandLineInterface.entrypoint()
 
