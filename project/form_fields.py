@@ -3,11 +3,11 @@ template engine.
 
 ``{{ field }}`` and ``field.label_tag()`` render Django's widget templates through the form
 renderer (Django's template engine, a template lookup and a context per widget, per option of a
-select or a checkbox list): a third of the login page's CPU. The widget's *context* is cheap and
-is where every decision is made (the value as the widget formats it, ``required``,
-``aria-invalid``, ``aria-describedby``, ``checked``, each option's id and label), so these
-functions hand the macro that context and the macro writes the same HTML as Django's templates
-(django/forms/templates/django/forms/widgets/*.html).
+select or a checkbox list): a large share of the login page's CPU (docs/performance.md). The
+widget's *context* is cheap and is where every decision is made (the value as the widget formats
+it, ``required``, ``aria-invalid``, ``aria-describedby``, ``checked``, each option's id and
+label), so these functions hand the macro that context and the macro writes the same HTML as
+Django's templates (django/forms/templates/django/forms/widgets/*.html).
 """
 
 from django.utils.html import format_html

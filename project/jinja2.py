@@ -19,8 +19,8 @@ from project.form_fields import field_label, field_widget
 # Process constants, computed once and never invalidated: the URLs of the routes without
 # arguments (the URLconf does not change while the process runs; the key holds the script
 # prefix and the request's URLconf, which ADMIN_HOST switches), and the translated page labels
-# per language (the catalogues are loaded once). base.html asks for seven URLs, a dozen labels
-# and the language list on every page; before this, that was 52% of the home page's CPU.
+# per language (the catalogues are loaded once). base.html asks for its URLs, labels and the
+# language list on every page, which was most of the home page's CPU (docs/performance.md).
 _URLS = {}
 _LANGUAGE_LIST = None
 _LABELS = {}
@@ -82,14 +82,14 @@ def environment(**options):
 
 
 def _page_gettext(newstyle_gettext):
-    """The templates' ``_()`` and ``gettext()``: a label without variables (most of a page's
-    thirty-odd, ``{% trans %}`` blocks without variables included) is the finished, escaped
-    string, kept per language; the rest go through Jinja2's newstyle gettext.
+    """The templates' ``_()`` and ``gettext()``: a label without variables (most of a page's,
+    ``{% trans %}`` blocks without variables included) is the finished, escaped string, kept per
+    language; the rest go through Jinja2's newstyle gettext.
 
     Jinja2 turns each ``_("Log out")`` into three calls (the ``_`` alias, the newstyle wrapper,
-    the catalogue) and a Markup format, about 15 microseconds; a page paid half a millisecond
-    for its labels. The result is what the newstyle wrapper gives: ``Markup(msg) % {}`` (so
-    ``%%`` is ``%``), or the plain string where autoescape is off.
+    the catalogue) and a Markup format, and a page has dozens of labels (docs/performance.md).
+    The result is what the newstyle wrapper gives: ``Markup(msg) % {}`` (so ``%%`` is ``%``), or
+    the plain string where autoescape is off.
     """
 
     @pass_context

@@ -130,9 +130,9 @@ TEMPLATES = [
 ]
 
 # Form fields keep Django's default renderer (the Django template widget templates). Django's
-# Jinja2 widget templates (django.forms.renderers.Jinja2) would take about a fifth off the
-# login page's CPU, but they drop the line breaks around radio and checkbox labels, so the
-# registration form's HTML would change.
+# Jinja2 widget templates (django.forms.renderers.Jinja2) would cost the login page less CPU,
+# but they drop the line breaks around radio and checkbox labels, so the registration form's
+# HTML would change.
 
 # ------------------------------------------------------------------------------------------------
 # Database: MySQL (MariaDB) from DATABASE_URL, SQLite as the embedded default
