@@ -513,7 +513,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # Powerful browser features no page here uses, denied to this origin and to anything it embeds.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",
