@@ -387,6 +387,9 @@ AXES_FAILURE_LIMIT = LOGIN_THROTTLE_PER_USERNAME
 AXES_COOLOFF_TIME = datetime.timedelta(seconds=LOGIN_THROTTLE_WINDOW_SECONDS)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.throttle.account_username"
+# The login forms' field (the user model's USERNAME_FIELD, axes' default), which
+# accounts/throttle.py reads too; named here so that it is a setting like the others.
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 # The lock ends a window after it began: attempts during it neither count nor extend it.
