@@ -1,6 +1,14 @@
 """The authentication backend that throttles logins (``AUTHENTICATION_BACKENDS``, first)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from axes.backends import AxesStandaloneBackend
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
 
 
 class ThrottledLoginBackend(AxesStandaloneBackend):
@@ -12,7 +20,13 @@ class ThrottledLoginBackend(AxesStandaloneBackend):
     error, this one lets the next backend decide.
     """
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> AbstractBaseUser | None:
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)

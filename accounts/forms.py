@@ -10,6 +10,10 @@ them (:func:`accounts.password_validation.password_length_limits`), so that the 
 its help text before anyone fails it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
@@ -23,6 +27,17 @@ from django.views.decorators.debug import sensitive_variables
 from accounts import selectors
 from accounts.models import Hobby, Profile
 from accounts.password_validation import password_help_text, password_length_limits
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
+    from django_stubs_ext import StrOrPromise
+
+    # What the mixins below are mixed into: mypy sees the form's attributes (fields,
+    # cleaned_data) on them; at run time they stay plain mixins.
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
 
 # The seed's registration rule for usernames. Login accepts whatever the user model accepts
 # (at most 150 characters), so that accounts made in the admin or by createsuperuser log in.
@@ -63,13 +78,13 @@ GENDER_ERROR_MESSAGES = {
 lazy_password_help_text = lazy(password_help_text, str)
 
 
-def username_help_text():
+def username_help_text() -> str:
     return _(
         "%(min)d to %(max)d characters: letters, digits and the characters @ . + - _ only."
     ) % {"min": USERNAME_MIN_LENGTH, "max": USERNAME_MAX_LENGTH}
 
 
-def new_password_field(**kwargs):
+def new_password_field(**kwargs: Any) -> forms.CharField:
     """A new password: the validators' length bounds on the field (and so on the input), the
     validators' help texts, never rendered back (``PasswordInput``)."""
     kwargs.setdefault("label", _("Password"))
@@ -78,7 +93,7 @@ def new_password_field(**kwargs):
     return forms.CharField(strip=False, help_text=lazy_password_help_text(), **kwargs)
 
 
-def confirm_password_field(**kwargs):
+def confirm_password_field(**kwargs: Any) -> forms.CharField:
     kwargs.setdefault("label", _("Confirm password"))
     return forms.CharField(
         strip=False,
@@ -89,7 +104,7 @@ def confirm_password_field(**kwargs):
     )
 
 
-def current_password_field(**kwargs):
+def current_password_field(**kwargs: Any) -> forms.CharField:
     kwargs.setdefault("label", _("Password"))
     kwargs.setdefault("widget", forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     return forms.CharField(
@@ -99,13 +114,14 @@ def current_password_field(**kwargs):
     )
 
 
-def apply_password_length_limits(form, *names):
+def apply_password_length_limits(form: forms.BaseForm, *names: str) -> None:
     """Put the validators' bounds on the named fields when the form is built (tests and
     deployments may change ``AUTH_PASSWORD_VALIDATORS``): the field refuses with the seed's
     length messages, and the input carries the same ``minlength`` and ``maxlength``."""
     minimum, maximum = password_length_limits()
     for name in names:
-        field = form.fields[name]
+        # The password fields are CharFields (the functions above).
+        field = cast("forms.CharField", form.fields[name])
         field.min_length, field.max_length = minimum, maximum
         field.validators = [
             validator
@@ -121,7 +137,7 @@ def apply_password_length_limits(form, *names):
         field.widget.attrs.update(field.widget_attrs(field.widget))
 
 
-def email_field(**kwargs):
+def email_field(**kwargs: Any) -> forms.EmailField:
     return forms.EmailField(
         label=_("E-mail address"),
         max_length=EMAIL_MAX_LENGTH,
@@ -131,7 +147,7 @@ def email_field(**kwargs):
     )
 
 
-def gender_field():
+def gender_field() -> forms.ChoiceField:
     return forms.ChoiceField(
         label=_("Gender"),
         choices=Profile.Gender.choices,
@@ -147,7 +163,7 @@ class HobbyChoiceField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
 
-def hobby_field():
+def hobby_field() -> HobbyChoiceField:
     return HobbyChoiceField(
         label=_("Hobbies"),
         queryset=Hobby.objects.all(),
@@ -160,24 +176,24 @@ def hobby_field():
     )
 
 
-class ProfileFieldsMixin:
+class ProfileFieldsMixin(_FormBase):
     """The e-mail address (unique ignoring case), gender and 2 to 4 hobbies, shared by
     registration and the profile page. ``user_pk`` is the account being edited, if any."""
 
-    user_pk = None
-    error_messages = {
+    user_pk: int | None = None
+    error_messages: dict[str, StrOrPromise] = {
         "duplicate_email": _("This e-mail address is already used by another account."),
         "too_few_hobbies": _("Hobbies out of range: choose at least %(limit)d."),
         "too_many_hobbies": _("Hobbies out of range: choose at most %(limit)d."),
     }
 
-    def clean_email(self):
+    def clean_email(self) -> str:
         email = get_user_model().objects.normalize_email(self.cleaned_data["email"])
         if selectors.email_taken(email, except_user_pk=self.user_pk):
             raise ValidationError(self.error_messages["duplicate_email"], code="duplicate_email")
         return email
 
-    def clean_hobby(self):
+    def clean_hobby(self) -> QuerySet[Hobby]:
         hobbies = self.cleaned_data["hobby"]
         if len(hobbies) < HOBBIES_MIN:
             raise ValidationError(
@@ -241,8 +257,9 @@ class RegisterForm(ProfileFieldsMixin, auth_forms.BaseUserCreationForm):
     gender = gender_field()
     hobby = hobby_field()
     # BaseUserCreationForm's own names; this form uses the seed's.
-    password1 = None
-    password2 = None
+    # None removes an inherited field (Django's forms metaclass); the stubs allow only a Field.
+    password1 = None  # type: ignore[assignment]
+    password2 = None  # type: ignore[assignment]
 
     error_messages = {
         **auth_forms.BaseUserCreationForm.error_messages,
@@ -251,15 +268,16 @@ class RegisterForm(ProfileFieldsMixin, auth_forms.BaseUserCreationForm):
         "password_mismatch": _("The two passwords do not match."),
     }
 
-    class Meta(auth_forms.BaseUserCreationForm.Meta):
+    # The stubs leave out BaseUserCreationForm.Meta.
+    class Meta(auth_forms.BaseUserCreationForm.Meta):  # type: ignore[name-defined]
         model = get_user_model()
         fields = ("username", "email")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         apply_password_length_limits(self, "password")
 
-    def clean_username(self):
+    def clean_username(self) -> str:
         username = self.cleaned_data["username"]
         if selectors.username_taken(username):
             raise ValidationError(
@@ -268,18 +286,20 @@ class RegisterForm(ProfileFieldsMixin, auth_forms.BaseUserCreationForm):
         return username
 
     @sensitive_variables()
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         # The mismatch goes on repassword; when the password itself failed, its own error says
-        # so (Django compares only two present values).
-        self.validate_passwords("password", "repassword")
+        # so (Django compares only two present values). The stubs miss BaseUserCreationForm's
+        # base SetPasswordMixin (Django 5.1), which has this method and the one below.
+        self.validate_passwords("password", "repassword")  # type: ignore[attr-defined]
         return forms.ModelForm.clean(self)
 
     @sensitive_variables()
-    def _post_clean(self):
-        forms.ModelForm._post_clean(self)
+    def _post_clean(self) -> None:
+        # The stubs leave out ModelForm's private _post_clean.
+        forms.ModelForm._post_clean(self)  # type: ignore[attr-defined]
         # Validated against the unsaved user carrying the username and e-mail typed, for the
         # similarity validator; the errors go on the password, where the user typed it.
-        self.validate_password_for_user(self.instance, "password")
+        self.validate_password_for_user(self.instance, "password")  # type: ignore[attr-defined]
 
 
 class ProfileForm(ProfileFieldsMixin, forms.Form):
@@ -289,17 +309,19 @@ class ProfileForm(ProfileFieldsMixin, forms.Form):
     gender = gender_field()
     hobby = hobby_field()
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any):
         self.user_pk = user.pk
         super().__init__(*args, **kwargs)
 
 
-class SetPasswordFieldsMixin:
+class SetPasswordFieldsMixin(_FormBase):
     """Django's set-password forms with the validators' bounds and help texts on the inputs."""
 
-    error_messages = {"password_mismatch": _("The two passwords do not match.")}
+    error_messages: dict[str, StrOrPromise] = {
+        "password_mismatch": _("The two passwords do not match.")
+    }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["new_password1"] = new_password_field(label=_("New password"))
         self.fields["new_password2"] = confirm_password_field(label=_("Confirm new password"))
@@ -323,7 +345,7 @@ class PasswordChangeForm(SetPasswordFieldsMixin, auth_forms.PasswordChangeForm):
         **SetPasswordFieldsMixin.error_messages,
     }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["old_password"] = current_password_field(label=_("Current password"))
         self.order_fields(self.field_order)
@@ -345,12 +367,12 @@ class AccountDeleteForm(forms.Form):
 
     error_messages = {"password_incorrect": _("The password is not correct.")}
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any):
         self.user = user
         super().__init__(*args, **kwargs)
 
     @sensitive_variables("password")
-    def clean_password(self):
+    def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
             raise ValidationError(

@@ -26,7 +26,7 @@ class Hobby(models.Model):
         verbose_name = _("hobby")
         verbose_name_plural = _("hobbies")
 
-    def __str__(self):
+    def __str__(self) -> str:
         # Names added in the admin have no translation; gettext then returns them unchanged.
         return gettext(self.name)
 
@@ -55,5 +55,5 @@ class Profile(models.Model):
         verbose_name = _("profile")
         verbose_name_plural = _("profiles")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.user)

@@ -7,10 +7,18 @@ Listed in ``AUTH_PASSWORD_VALIDATORS``, so registration, password change, reset,
 server's rules.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django_stubs_ext import StrOrPromise
 
 DEFAULT_MAX_LENGTH = 128
 
@@ -18,10 +26,10 @@ DEFAULT_MAX_LENGTH = 128
 class MaximumLengthValidator:
     """Refuse passwords longer than ``max_length`` characters (code ``password_too_long``)."""
 
-    def __init__(self, max_length=DEFAULT_MAX_LENGTH):
+    def __init__(self, max_length: int = DEFAULT_MAX_LENGTH):
         self.max_length = max_length
 
-    def validate(self, password, user=None):
+    def validate(self, password: str, user: AbstractBaseUser | None = None) -> None:
         if len(password) > self.max_length:
             raise ValidationError(
                 ngettext(
@@ -33,7 +41,7 @@ class MaximumLengthValidator:
                 params={"max_length": self.max_length},
             )
 
-    def get_help_text(self):
+    def get_help_text(self) -> str:
         return ngettext(
             "Your password can contain at most %(max_length)d character.",
             "Your password can contain at most %(max_length)d characters.",
@@ -47,15 +55,15 @@ class NotOnlyWhitespaceValidator:
 
     message = _("This password is made of spaces only.")
 
-    def validate(self, password, user=None):
+    def validate(self, password: str, user: AbstractBaseUser | None = None) -> None:
         if password and not password.strip():
             raise ValidationError(self.message, code="password_entirely_whitespace")
 
-    def get_help_text(self):
+    def get_help_text(self) -> StrOrPromise:
         return _("Your password cannot be only spaces.")
 
 
-def password_length_limits():
+def password_length_limits() -> tuple[int | None, int | None]:
     """(minimum, maximum) number of characters the configured validators allow; None for a
     bound no validator sets."""
     minimum = maximum = None
@@ -67,6 +75,6 @@ def password_length_limits():
     return minimum, maximum
 
 
-def password_help_text():
+def password_help_text() -> str:
     """The validators' own help texts, as one plain sentence list (no HTML)."""
     return " ".join(str(text) for text in password_validation.password_validators_help_texts())

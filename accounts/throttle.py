@@ -12,8 +12,11 @@
 docs/accounts.md ("Throttling") says why and lists the settings.
 """
 
+from __future__ import annotations
+
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cache, get_client_cache_keys
@@ -22,25 +25,29 @@ from django_ratelimit.core import get_usage
 
 from accounts import selectors
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
 
-def client_address(request):
+
+def client_address(request: HttpRequest) -> str | None:
     """The client's address (``AXES_CLIENT_IP_CALLABLE``): daphne puts the peer in REMOTE_ADDR,
     or the X-Forwarded-For client with --proxy-headers behind nginx."""
     return request.META.get("REMOTE_ADDR") or None
 
 
-def client_key(group, request):
+def client_key(group: str, request: HttpRequest) -> str:
     """django-ratelimit's key: the same address axes uses."""
     return client_address(request) or "unknown"
 
 
-def normalize_username(username):
+def normalize_username(username: str) -> str:
     """Fold a name with no account so that "Alice", "alice " and its full-width form share a
     count (an account's own name is used as stored)."""
     return unicodedata.normalize("NFKC", username).strip().casefold()
 
 
-def account_username(request, credentials):
+def account_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str | None:
     """``AXES_USERNAME_CALLABLE``: the username of the account the typed name logs in to.
 
     The login looks the name up with the database's collation (``ModelBackend`` uses
@@ -57,7 +64,7 @@ def account_username(request, credentials):
     return selectors.login_username(typed) or normalize_username(typed)
 
 
-def lockout_seconds_left(request, credentials=None):
+def lockout_seconds_left(request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
     """Seconds until the (account, client) lock of this request ends: the cache key's TTL on
     Redis, else the whole cool-off (the honest bound where no TTL can be read)."""
     cache = get_cache()
@@ -69,7 +76,7 @@ def lockout_seconds_left(request, credentials=None):
     return max(known) if known else settings.LOGIN_THROTTLE_WINDOW_SECONDS
 
 
-def clear_lockout(user, request):
+def clear_lockout(user: AbstractBaseUser, request: HttpRequest) -> None:
     """Lift the lock of ``user``'s account from this client at once (after a completed password
     reset: the owner proved control of the account's e-mail address). Locks the account got
     from other clients stay: they are a stranger's guesses."""
@@ -87,7 +94,7 @@ class ClientLimit:
     seconds_setting: str
 
     @property
-    def rate(self):
+    def rate(self) -> str:
         return f"{getattr(settings, self.count_setting)}/{getattr(settings, self.seconds_setting)}s"
 
 
@@ -102,7 +109,9 @@ PASSWORD_RESET_REQUESTS = ClientLimit(
 )
 
 
-def client_limit_usage(request, limit, *, increment):
+def client_limit_usage(
+    request: HttpRequest, limit: ClientLimit, *, increment: bool
+) -> dict[str, Any] | None:
     """django-ratelimit's usage of ``limit`` by this client (``count``, ``should_limit``,
     ``time_left``); ``increment`` counts this request. The check and the count are separate,
     so a failed login can be counted after the fact, and only then."""
@@ -116,7 +125,7 @@ def client_limit_usage(request, limit, *, increment):
     )
 
 
-def client_limit_reached(request, limit):
+def client_limit_reached(request: HttpRequest, limit: ClientLimit) -> int | None:
     """Seconds to wait when this client has used up ``limit`` already, else None."""
     usage = client_limit_usage(request, limit, increment=False)
     if usage is not None and usage["count"] >= usage["limit"]:

@@ -1,7 +1,10 @@
 """Registration, login, logout, the profile and the account pages (on Django's auth views)."""
 
+from __future__ import annotations
+
 import logging
 import math
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -31,23 +34,39 @@ from accounts.forms import (
     SetPasswordForm,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.forms import AuthenticationForm
+    from django.contrib.auth.models import User
+    from django.http import HttpRequest, HttpResponse
+    from django.views.generic.edit import ProcessFormView
+
+    class AuthenticatedHttpRequest(HttpRequest):
+        """The request of a view behind LoginRequiredMixin: its user is logged in."""
+
+        user: User
+
+    # What ClientRateLimitMixin is mixed into: a form view, whose post() it wraps.
+    _FormPostView = ProcessFormView
+else:
+    _FormPostView = object
+
 logger = logging.getLogger(__name__)
 
 
-class ClientRateLimitMixin:
+class ClientRateLimitMixin(_FormPostView):
     """Refuse a POST with the 429 page once this client has used up ``client_limit``
     (:mod:`accounts.throttle`); every POST counts, whatever its outcome."""
 
-    client_limit = None
+    client_limit: throttle.ClientLimit  # set by each view
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         usage = throttle.client_limit_usage(request, self.client_limit, increment=True)
         if usage is not None and usage["count"] > usage["limit"]:
             return throttled_response(request, "client", usage["time_left"])
         return super().post(request, *args, **kwargs)
 
 
-def throttled_response(request, reason, seconds_left):
+def throttled_response(request: HttpRequest, reason: str, seconds_left: float) -> TemplateResponse:
     """The 429 page: why, when to try again, and the way out (a password reset).
 
     Neither the username nor the password is logged: people type passwords into the username
@@ -69,7 +88,11 @@ def throttled_response(request, reason, seconds_left):
     return response
 
 
-def login_locked_out(request, original_response=None, credentials=None):
+def login_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
     """``AXES_LOCKOUT_CALLABLE``: django-axes' lockout of an (account, client), for the site's
     login and the admin's alike."""
     return throttled_response(
@@ -89,7 +112,7 @@ class RegisterView(ClientRateLimitMixin, FormView):
     client_limit = throttle.REGISTRATIONS
     success_url = reverse_lazy("home")
 
-    def form_valid(self, form):
+    def form_valid(self, form: RegisterForm) -> HttpResponse:
         try:
             user = services.register_user(
                 username=form.cleaned_data["username"],
@@ -130,20 +153,20 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         seconds_left = throttle.client_limit_reached(request, throttle.FAILED_LOGINS)
         if seconds_left is not None:
             return throttled_response(request, "client", seconds_left)
         return super().post(request, *args, **kwargs)
 
-    def form_valid(self, form):
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         # Expiry 0 makes the cookie last until the browser closes; None restores
         # SESSION_COOKIE_AGE, which a previous login in this session may have changed.
         self.request.session.set_expiry(None if form.cleaned_data["remember"] else 0)
         return response
 
-    def form_invalid(self, form):
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         if form.has_error(NON_FIELD_ERRORS, code="invalid_login"):
             throttle.client_limit_usage(self.request, throttle.FAILED_LOGINS, increment=True)
         return super().form_invalid(form)
@@ -157,10 +180,10 @@ class LogoutView(auth_views.LogoutView):
     confirm_template_name = "accounts/logout.html"
 
     @method_decorator(never_cache)
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> TemplateResponse:
         return TemplateResponse(request, self.confirm_template_name, {})
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
         messages.info(request, _("You have been logged out."))
         return response
@@ -171,8 +194,9 @@ class ProfileView(LoginRequiredMixin, TemplateView):
     account pages."""
 
     template_name = "accounts/profile.html"
+    request: AuthenticatedHttpRequest
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         profile = selectors.profile_for_user(self.request.user)
         return super().get_context_data(profile=profile, **kwargs)
 
@@ -185,12 +209,13 @@ class ProfileEditView(LoginRequiredMixin, FormView):
     form_class = ProfileForm
     template_name = "accounts/profile_edit.html"
     success_url = reverse_lazy("accounts:profile")
+    request: AuthenticatedHttpRequest
 
-    def get_form_kwargs(self):
+    def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "user": self.request.user}
 
-    def get_initial(self):
-        initial = {"email": self.request.user.email}
+    def get_initial(self) -> dict[str, Any]:
+        initial: dict[str, Any] = {"email": self.request.user.email}
         profile = selectors.profile_for_user(self.request.user)
         if profile is not None:
             initial.update(
@@ -198,7 +223,7 @@ class ProfileEditView(LoginRequiredMixin, FormView):
             )
         return initial
 
-    def form_valid(self, form):
+    def form_valid(self, form: ProfileForm) -> HttpResponse:
         try:
             services.update_profile(
                 self.request.user,
@@ -227,11 +252,12 @@ class AccountDeleteView(LoginRequiredMixin, FormView):
     form_class = AccountDeleteForm
     template_name = "accounts/delete.html"
     success_url = reverse_lazy("home")
+    request: AuthenticatedHttpRequest
 
-    def get_form_kwargs(self):
+    def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "user": self.request.user}
 
-    def form_valid(self, form):
+    def form_valid(self, form: AccountDeleteForm) -> HttpResponse:
         user = self.request.user
         # Logged out first: logout() sends user_logged_out with the user still in the database.
         auth_logout(self.request)
@@ -274,7 +300,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
-    def form_valid(self, form):
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
         throttle.clear_lockout(form.user, self.request)
         return response

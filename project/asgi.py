@@ -39,7 +39,7 @@ application = ProtocolTypeRouter(
 
 logging.getLogger("project").info("serving with %s", describe_backends())
 
-# Everything loaded so far (Django, the apps, the URL patterns: about 100,000 objects) lives as
-# long as the process. Moved out of the collector's sight, it no longer makes each full
-# collection a 20 ms pause of the event loop, and of every WebSocket on it.
+# Everything loaded so far (Django, the apps, the URL patterns) lives as long as the process.
+# Moved out of the collector's sight, it no longer makes each full collection walk it, a pause
+# of the event loop and of every WebSocket on it (docs/websockets.md).
 gc.freeze()

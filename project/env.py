@@ -10,8 +10,13 @@ default, and :meth:`StrictEnv.raise_problems` at its end reports every bad varia
 ``ImproperlyConfigured``, so that a deployment is fixed in one round instead of one per variable.
 """
 
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+T = TypeVar("T")
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on", "y", "t"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", "n", "f", ""})
@@ -24,15 +29,15 @@ class StrictEnv(environ.Env):
     reading goes on; :meth:`raise_problems` then raises one error listing them all.
     """
 
-    def __init__(self, **scheme):
+    def __init__(self, **scheme: Any):
         super().__init__(**scheme)
-        self.problems = []
+        self.problems: list[str] = []
 
-    def refuse(self, message):
+    def refuse(self, message: str) -> None:
         """Record that the environment is unusable, for :meth:`raise_problems` to report."""
         self.problems.append(message)
 
-    def raise_problems(self):
+    def raise_problems(self) -> None:
         """Raise ``ImproperlyConfigured`` naming every problem recorded, if there is any."""
         if len(self.problems) == 1:
             raise ImproperlyConfigured(self.problems[0])
@@ -42,7 +47,7 @@ class StrictEnv(environ.Env):
                 f"{len(self.problems)} problems with the environment:\n{listed}"
             )
 
-    def build(self, factory, /, **kwargs):
+    def build(self, factory: Callable[..., T], /, **kwargs: Any) -> T | None:
         """``factory(**kwargs)``, for a builder of settings that refuses with
         ``ImproperlyConfigured``; on refusal the problem is recorded and None returned."""
         try:
@@ -51,7 +56,13 @@ class StrictEnv(environ.Env):
             self.refuse(str(exc))
             return None
 
-    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+    def get_value(
+        self,
+        var: str,
+        cast: Any = None,
+        default: Any = environ.Env.NOTSET,
+        parse_default: bool = False,
+    ) -> Any:
         try:
             return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
         except (ImproperlyConfigured, ValueError, TypeError, KeyError) as exc:
@@ -63,7 +74,7 @@ class StrictEnv(environ.Env):
             return None if default is environ.Env.NOTSET else default
 
     @classmethod
-    def parse_value(cls, value, cast):
+    def parse_value(cls, value: Any, cast: Any) -> Any:
         if cast is bool and isinstance(value, str):
             word = value.strip().lower()
             if word in TRUE_WORDS:
@@ -76,7 +87,7 @@ class StrictEnv(environ.Env):
             return int(value.strip())
         return super().parse_value(value, cast)
 
-    def choice(self, var, choices, default):
+    def choice(self, var: str, choices: Sequence[str], default: str) -> str:
         """Read ``var`` as one of ``choices`` (case-insensitive)."""
         value = self.str(var, default=default).strip().lower()
         if value not in choices:
@@ -84,7 +95,9 @@ class StrictEnv(environ.Env):
             return default
         return value
 
-    def url_or_none(self, var, parser):
+    def url_or_none(
+        self, var: str, parser: Callable[[str], dict[str, Any]]
+    ) -> dict[str, Any] | None:
         """Parse a URL variable with ``parser`` (e.g. ``self.db_url``), or None when unset."""
         if not self.str(var, default="").strip():
             return None
@@ -98,7 +111,7 @@ class StrictEnv(environ.Env):
         return None if len(self.problems) > problems_before else parsed
 
 
-def _describe(cast):
+def _describe(cast: object) -> str:
     if cast is bool:
         return "a boolean (1/0, true/false, yes/no, on/off)"
     if cast is int:

@@ -5,6 +5,9 @@ functions below, only when it renders a part that uses them, instead of every pa
 ``user``, ``messages``, ``LANGUAGES`` and the rest up front.
 """
 
+from collections.abc import Callable
+from typing import Any, cast
+
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.template.defaultfilters import date, filesizeformat
@@ -12,6 +15,7 @@ from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from jinja2 import Environment, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from project.form_fields import field_label, field_widget
@@ -19,17 +23,17 @@ from project.form_fields import field_label, field_widget
 # Process constants, computed once and never invalidated: the URLs of the routes without
 # arguments (the URLconf does not change while the process runs; the key holds the script
 # prefix and the request's URLconf, which ADMIN_HOST switches), and the translated page labels
-# per language (the catalogues are loaded once). base.html asks for seven URLs, a dozen labels
-# and the language list on every page; before this, that was 52% of the home page's CPU.
-_URLS = {}
-_LANGUAGE_LIST = None
-_LABELS = {}
+# per language (the catalogues are loaded once). base.html asks for its URLs, labels and the
+# language list on every page, which was most of the home page's CPU (docs/performance.md).
+_URLS: dict[tuple[str, str, str | None], str] = {}
+_LANGUAGE_LIST: list[tuple[str, str]] | None = None
+_LABELS: dict[tuple[str, str, bool], str] = {}
 # The templates' messages are literals, a few hundred at most; the cap keeps a future
 # _(variable) from growing the cache without bound.
 _LABELS_MAX = 5000
 
 
-def url(viewname, *args, **kwargs):
+def url(viewname: str, *args: Any, **kwargs: Any) -> str:
     """``{% url %}``: ``url("chat:room", room_name=name)``; argument-less URLs are cached."""
     if args or kwargs:
         return reverse(viewname, args=args or None, kwargs=kwargs or None)
@@ -40,7 +44,7 @@ def url(viewname, *args, **kwargs):
         return _URLS.setdefault(key, reverse(viewname))
 
 
-def available_languages():
+def available_languages() -> list[tuple[str, str]]:
     """``{% get_available_languages %}``: (code, name), each language named in itself
     ("English", "简体中文"), so a visitor finds their own whatever the page's language;
     computed once (the names do not depend on the page's language)."""
@@ -53,7 +57,7 @@ def available_languages():
     return _LANGUAGE_LIST
 
 
-def environment(**options):
+def environment(**options: Any) -> Environment:
     # A missing variable is an error in DEBUG and in production alike (the backend's default
     # prints it in DEBUG and hides it otherwise), so the tests see what production renders.
     options["undefined"] = StrictUndefined
@@ -62,7 +66,8 @@ def environment(**options):
     env = Environment(autoescape=True, **options)
     # newstyle: {{ _("Hello, %(name)s!", name=...) }} escapes its variables, and a literal %
     # is written %% in every message, as in the trans blocks.
-    env.install_gettext_callables(
+    # The i18n extension adds this method at run time (Environment.extend), unknown to the types.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=translation.gettext, ngettext=translation.ngettext, newstyle=True
     )
     env.globals.update(
@@ -76,24 +81,25 @@ def environment(**options):
         SITE_NAME=settings.SITE_NAME,
     )
     env.filters.update(date=date, filesizeformat=filesizeformat)
-    page_gettext = _page_gettext(env.globals["gettext"])
+    # env.globals holds objects of any kind; this one is the newstyle gettext installed above.
+    page_gettext = _page_gettext(cast("Callable[..., str]", env.globals["gettext"]))
     env.globals.update(gettext=page_gettext, _=page_gettext)
     return env
 
 
-def _page_gettext(newstyle_gettext):
-    """The templates' ``_()`` and ``gettext()``: a label without variables (most of a page's
-    thirty-odd, ``{% trans %}`` blocks without variables included) is the finished, escaped
-    string, kept per language; the rest go through Jinja2's newstyle gettext.
+def _page_gettext(newstyle_gettext: Callable[..., str]) -> Callable[..., str]:
+    """The templates' ``_()`` and ``gettext()``: a label without variables (most of a page's,
+    ``{% trans %}`` blocks without variables included) is the finished, escaped string, kept per
+    language; the rest go through Jinja2's newstyle gettext.
 
     Jinja2 turns each ``_("Log out")`` into three calls (the ``_`` alias, the newstyle wrapper,
-    the catalogue) and a Markup format, about 15 microseconds; a page paid half a millisecond
-    for its labels. The result is what the newstyle wrapper gives: ``Markup(msg) % {}`` (so
-    ``%%`` is ``%``), or the plain string where autoescape is off.
+    the catalogue) and a Markup format, and a page has dozens of labels (docs/performance.md).
+    The result is what the newstyle wrapper gives: ``Markup(msg) % {}`` (so ``%%`` is ``%``), or
+    the plain string where autoescape is off.
     """
 
     @pass_context
-    def page_gettext(context, message, **variables):
+    def page_gettext(context: Context, message: str, **variables: Any) -> str:
         if variables:
             return newstyle_gettext(context, message, **variables)
         autoescape = context.eval_ctx.autoescape

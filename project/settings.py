@@ -130,9 +130,9 @@ TEMPLATES = [
 ]
 
 # Form fields keep Django's default renderer (the Django template widget templates). Django's
-# Jinja2 widget templates (django.forms.renderers.Jinja2) would take about a fifth off the
-# login page's CPU, but they drop the line breaks around radio and checkbox labels, so the
-# registration form's HTML would change.
+# Jinja2 widget templates (django.forms.renderers.Jinja2) would cost the login page less CPU,
+# but they drop the line breaks around radio and checkbox labels, so the registration form's
+# HTML would change.
 
 # ------------------------------------------------------------------------------------------------
 # Database: MySQL (MariaDB) from DATABASE_URL, SQLite as the embedded default
@@ -387,6 +387,9 @@ AXES_FAILURE_LIMIT = LOGIN_THROTTLE_PER_USERNAME
 AXES_COOLOFF_TIME = datetime.timedelta(seconds=LOGIN_THROTTLE_WINDOW_SECONDS)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.throttle.account_username"
+# The login forms' field (the user model's USERNAME_FIELD, axes' default), which
+# accounts/throttle.py reads too; named here so that it is a setting like the others.
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 # The lock ends a window after it began: attempts during it neither count nor extend it.
@@ -513,7 +516,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # Powerful browser features no page here uses, denied to this origin and to anything it embeds.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",
