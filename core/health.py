@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -10,7 +11,13 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
 from django.db import connection
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +26,7 @@ logger = logging.getLogger(__name__)
 CHECK_TIMEOUT_SECONDS = 2.5
 
 
-def _check_database():
+def _check_database() -> None:
     # What a request's start does (close_old_connections): a connection broken by an outage is
     # replaced, so the check recovers with the database. (It may run outside any request.)
     if not connection.in_atomic_block:
@@ -29,7 +36,7 @@ def _check_database():
         cursor.fetchone()
 
 
-def _check_cache(alias="default"):
+def _check_cache(alias: str = "default") -> None:
     cache = caches[alias]
     key = f"healthz:{uuid.uuid4().hex}"
     cache.set(key, "ok", timeout=10)
@@ -38,11 +45,11 @@ def _check_cache(alias="default"):
     cache.delete(key)
 
 
-def _check_session_cache():
+def _check_session_cache() -> None:
     _check_cache(settings.SESSION_CACHE_ALIAS)
 
 
-async def _check_channel_layer():
+async def _check_channel_layer() -> None:
     layer = get_channel_layer()
     # The default prefix, not one of our own: channels-redis delivers every process-local channel
     # through one Redis list per process, popped by whichever receive() holds the layer's lock -
@@ -55,7 +62,9 @@ async def _check_channel_layer():
         raise RuntimeError("the channel layer returned a different message")
 
 
-CHECKS = {
+_Check = Callable[[], Awaitable[None]]
+
+CHECKS: dict[str, _Check] = {
     # The database check must run on the thread that owns the request's connection.
     "database": sync_to_async(_check_database, thread_sensitive=True),
     "cache": sync_to_async(_check_cache, thread_sensitive=False),
@@ -63,7 +72,7 @@ CHECKS = {
 }
 
 
-async def _run_check(name, check):
+async def _run_check(name: str, check: _Check) -> str:
     try:
         await asyncio.wait_for(check(), timeout=CHECK_TIMEOUT_SECONDS)
     except Exception as exc:  # every failure is reported, by its class only (no secrets)
@@ -73,7 +82,7 @@ async def _run_check(name, check):
     return "ok"
 
 
-async def check_services():
+async def check_services() -> dict[str, str]:
     """Check the database, cache and channel layer concurrently: ``{name: "ok" | "error: X"}``.
 
     Sessions in a cache of their own (``SESSION_BACKEND=memcached``) are checked too, as
@@ -90,7 +99,7 @@ async def check_services():
 HEALTHZ_PATHS = frozenset({"/healthz", "/healthz/"})
 
 
-async def healthz_response(request):
+async def healthz_response(request: HttpRequest) -> HttpResponse:
     """The /healthz answer: JSON of :func:`check_services`, 200 when all are ok, else 503.
 
     Made without the middleware chain, so that server/handlers.py can answer it on the event
@@ -115,7 +124,7 @@ async def healthz_response(request):
     return response
 
 
-def describe_backends():
+def describe_backends() -> str:
     """One line naming the database, session store and channel layer in use."""
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("mysql"):
@@ -142,7 +151,7 @@ def describe_backends():
     return f"database: {database}; sessions: {session}; channel layer: {layer}"
 
 
-def backend_facts():
+def backend_facts() -> dict[str, str | bool]:
     """What this instance runs, for the home page: ``{"database", "cache", "sessions",
     "channel_layer"}`` as short names (no credentials), with ``embedded`` True when a backend
     is an embedded default (SQLite, local memory) rather than a service. Read from settings,
