@@ -1,6 +1,7 @@
 """Reads of the backing services' state: the /healthz checks and the start-up banner."""
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,8 @@ from django.http import (
     HttpResponseNotAllowed,
     JsonResponse,
 )
+
+from core.session_backends.registry import SESSION_BACKENDS
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +46,6 @@ def _check_cache(alias: str = "default") -> None:
     if cache.get(key) != "ok":
         raise RuntimeError("the cache did not return what was just stored")
     cache.delete(key)
-
-
-def _check_session_cache() -> None:
-    _check_cache(settings.SESSION_CACHE_ALIAS)
 
 
 async def _check_channel_layer() -> None:
@@ -89,8 +88,12 @@ async def check_services() -> dict[str, str]:
     ``session_cache``: without them nobody stays logged in.
     """
     checks = dict(CHECKS)
-    if settings.SESSION_CACHE_ALIAS != "default":
-        checks["session_cache"] = sync_to_async(_check_session_cache, thread_sensitive=False)
+    backend = SESSION_BACKENDS[settings.SESSION_BACKEND]
+    if backend.cache_alias is not None and "session_cache" in backend.health_checks:
+        checks["session_cache"] = sync_to_async(
+            functools.partial(_check_cache, backend.cache_alias),
+            thread_sensitive=False,
+        )
     results = await asyncio.gather(*(_run_check(name, check) for name, check in checks.items()))
     return dict(zip(checks, results, strict=True))
 
@@ -136,17 +139,18 @@ def describe_backends() -> str:
     else:
         cache_name = "local memory (embedded default: Redis is not configured)"
         layer = "in-memory (embedded default: Redis is not configured; one process only)"
-    session = f"{settings.SESSION_BACKEND}"
-    if settings.SESSION_BACKEND in ("cache", "cached_db"):
+    backend = SESSION_BACKENDS[settings.SESSION_BACKEND]
+    session = backend.name
+    if backend.cache_alias == "default":
         session += f" in {cache_name}"
-    elif settings.SESSION_BACKEND == "memcached":
-        session += f" at {settings.CACHES[settings.SESSION_CACHE_ALIAS]['LOCATION']}"
-    elif settings.SESSION_BACKEND == "db":
+    elif backend.cache_alias is not None:
+        session += f" at {settings.CACHES[backend.cache_alias]['LOCATION']}"
+    elif backend.storage == "database":
         session += " in the database"
         if settings.REDIS is None:
             # Said because the cache beside it is not: a restart keeps everyone logged in.
             session += " (embedded default: Redis is not configured; kept across restarts)"
-    elif settings.SESSION_BACKEND == "file":
+    elif backend.storage == "file":
         session += f" in {settings.SESSION_FILE_PATH}"
     return f"database: {database}; sessions: {session}; channel layer: {layer}"
 
@@ -165,8 +169,9 @@ def backend_facts() -> dict[str, str | bool]:
     else:
         cache = "local memory"
         layer = "in-memory (one process)"
-    sessions = settings.SESSION_BACKEND
-    if settings.SESSION_BACKEND in ("cache", "cached_db"):
+    backend = SESSION_BACKENDS[settings.SESSION_BACKEND]
+    sessions = backend.name
+    if backend.cache_alias == "default":
         sessions += f" in {cache}"
     return {
         "database": database,

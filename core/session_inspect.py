@@ -18,15 +18,15 @@ from django.conf import settings
 from django.contrib.sessions.backends import cache as cache_backend
 from django.contrib.sessions.backends import cached_db as cached_db_backend
 from django.contrib.sessions.backends import db as db_backend
-from django.contrib.sessions.backends import file as file_backend
-from django.contrib.sessions.backends import signed_cookies as signed_cookies_backend
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_redis.cache import RedisCache
 
 from core.session_backends.anonymous import session_age
+from core.session_backends.registry import SESSION_BACKENDS, SessionBackend
 
 if TYPE_CHECKING:
     from django.contrib.sessions.backends.base import SessionBase
@@ -78,34 +78,34 @@ def mask_session_key(session_key: str) -> str:
     return f"{session_key[:4]}…{session_key[-4:]}"
 
 
+def session_backend() -> SessionBackend:
+    """The ``SESSION_BACKEND`` in use, from the table of core/session_backends/registry.py.
+
+    Raises ``ImproperlyConfigured`` when ``SESSION_ENGINE`` is not that backend's engine: its
+    reader would be handed a store it cannot read (the settings derive the one from the other).
+    """
+    backend = SESSION_BACKENDS[settings.SESSION_BACKEND]
+    if backend.engine != settings.SESSION_ENGINE:
+        raise ImproperlyConfigured(
+            f"SESSION_ENGINE is {settings.SESSION_ENGINE!r}, not {backend.engine!r} of "
+            f"SESSION_BACKEND={backend.name!r}: set SESSION_BACKEND, which chooses the engine"
+        )
+    return backend
+
+
 def session_store_class() -> type[SessionBase]:
-    return import_module(settings.SESSION_ENGINE).SessionStore
+    """The ``SessionStore`` class of the session engine in use."""
+    return import_module(session_backend().engine).SessionStore
 
 
 def session_backend_name() -> str:
-    """The ``SESSION_BACKEND`` name of the engine in use: cache, cached_db, db, file, ..."""
-    store_class = session_store_class()
-    # The same cache store as "cache", on the memcached cache: only the settings tell them apart.
-    if settings.SESSION_BACKEND == "memcached" and issubclass(
-        store_class, cache_backend.SessionStore
-    ):
-        return "memcached"
-    # cached_db subclasses db, so it is tested first.
-    for name, module in [
-        ("cached_db", cached_db_backend),
-        ("db", db_backend),
-        ("cache", cache_backend),
-        ("file", file_backend),
-        ("signed_cookies", signed_cookies_backend),
-    ]:
-        if issubclass(store_class, module.SessionStore):
-            return name
-    return settings.SESSION_ENGINE
+    """The ``SESSION_BACKEND`` name in use: cache, memcached, cached_db, db, file, ..."""
+    return session_backend().name
 
 
 def session_has_server_side_storage() -> bool:
     """False for signed cookies: the whole session travels in the cookie."""
-    return session_backend_name() != "signed_cookies"
+    return session_backend().server_side
 
 
 def stored_session(session_key: str) -> StoredSession | None:
@@ -113,29 +113,20 @@ def stored_session(session_key: str) -> StoredSession | None:
 
     Raises ``ValueError`` for the signed-cookie engine, which stores nothing server-side.
     """
-    backend = session_backend_name()
-    if backend == "signed_cookies":
-        raise ValueError("signed_cookies sessions have no server-side storage")
+    backend = session_backend()
+    # The table's reader of this backend, which takes a store of its engine.
+    reader: Callable[[Any], FoundSession | None] | None = backend.reader()
+    if reader is None:
+        raise ValueError(f"{backend.name} sessions have no server-side storage")
     if not _could_be_session_key(session_key):
         return None
-    # Each reader takes the store of its own engine, the one its name was found from.
-    readers: dict[str, Callable[[Any], _Found | None]] = {
-        "cache": _read_cache_session,
-        "memcached": _read_cache_session,
-        "cached_db": _read_cached_db_session,
-        "db": _read_db_session,
-        "file": _read_file_session,
-    }
-    reader = readers.get(backend)
-    if reader is None:
-        raise ValueError(f"cannot inspect sessions of {settings.SESSION_ENGINE}")
     found = reader(session_store_class()(session_key))
     if found is None:
         return None
     storages, data, expires_at = found
     return StoredSession(
-        backend=backend,
-        engine=settings.SESSION_ENGINE,
+        backend=backend.name,
+        engine=backend.engine,
         session_key=session_key,
         storages=storages,
         key_names=sorted(data),
@@ -154,7 +145,7 @@ def _could_be_session_key(session_key: object) -> bool:
 
 
 # Where a session is kept, its data, and when it expires.
-_Found = tuple[list[SessionStorage], dict[str, Any], datetime]
+FoundSession = tuple[list[SessionStorage], dict[str, Any], datetime]
 
 
 def _cache_storage(
@@ -180,7 +171,8 @@ def _cache_storage(
     return storage, data
 
 
-def _read_cache_session(store: cache_backend.SessionStore) -> _Found | None:
+def read_cache_session(store: cache_backend.SessionStore) -> FoundSession | None:
+    """The session of ``store``'s key in the session cache (``cache``, ``memcached``)."""
     cached = _cache_storage(store)
     if cached is None:
         return None
@@ -209,7 +201,8 @@ def _database_row(
     return storage, store.decode(row.session_data), row.expire_date
 
 
-def _read_db_session(store: db_backend.SessionStore) -> _Found | None:
+def read_db_session(store: db_backend.SessionStore) -> FoundSession | None:
+    """The session of ``store``'s key in its database row (``db``)."""
     found = _database_row(store)
     if found is None:
         return None
@@ -217,7 +210,8 @@ def _read_db_session(store: db_backend.SessionStore) -> _Found | None:
     return [storage], data, expires_at
 
 
-def _read_cached_db_session(store: cached_db_backend.SessionStore) -> _Found | None:
+def read_cached_db_session(store: cached_db_backend.SessionStore) -> FoundSession | None:
+    """The database row of ``store``'s key, and its copy in the cache if any (``cached_db``)."""
     found = _database_row(store)
     if found is None:
         return None
@@ -230,7 +224,8 @@ def _read_cached_db_session(store: cached_db_backend.SessionStore) -> _Found | N
     return storages, data, expires_at
 
 
-def _read_file_session(store: core_file_backend.SessionStore) -> _Found | None:
+def read_file_session(store: core_file_backend.SessionStore) -> FoundSession | None:
+    """The session of ``store``'s key in its file (``file``)."""
     # _key_to_file is the backend's own mapping from key to path (it also rejects unsafe keys).
     path = Path(store._key_to_file(store.session_key))
     try:
