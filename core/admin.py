@@ -6,7 +6,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 
-def _with_site_name(message):
+def _with_site_name(message: str) -> str:
     return gettext(message) % {"site": settings.SITE_NAME}
 
 

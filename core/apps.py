@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
 
-    def ready(self):
+    def ready(self) -> None:
         from core import checks  # noqa: F401 - registers the checks
         from core.session_ends import connect_receivers
 

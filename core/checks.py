@@ -7,20 +7,25 @@ of ``manage.py check`` (which also runs before runserver and migrate).
 """
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.urls import URLPattern, URLResolver, get_resolver
 
 DUPLICATE_URL_NAME = "project.E001"
 
 
-def _view_identity(callback):
+def _view_identity(callback: Callable[..., Any]) -> object:
     # as_view() makes a new function per call; the class it was made from is the view's identity.
     return getattr(callback, "view_class", None) or getattr(callback, "__wrapped__", callback)
 
 
-def _named_patterns(resolver, namespace=""):
+def _named_patterns(
+    resolver: URLResolver, namespace: str = ""
+) -> Iterator[tuple[str, str, Callable[..., Any]]]:
     """Yield (fully qualified name, pattern description, view) for every named URL pattern."""
     for pattern in resolver.url_patterns:
         if isinstance(pattern, URLResolver):
@@ -32,9 +37,9 @@ def _named_patterns(resolver, namespace=""):
             yield f"{namespace}{pattern.name}", str(pattern.pattern), pattern.callback
 
 
-def find_duplicate_url_names(urlconf=None):
+def find_duplicate_url_names(urlconf: str | None = None) -> dict[str, list[str]]:
     """Names used by URL patterns that point at different views: ``{name: [pattern, ...]}``."""
-    views_by_name = defaultdict(dict)
+    views_by_name: defaultdict[str, dict[object, str]] = defaultdict(dict)
     for name, description, callback in _named_patterns(get_resolver(urlconf)):
         views_by_name[name].setdefault(_view_identity(callback), description)
     return {
@@ -45,9 +50,12 @@ def find_duplicate_url_names(urlconf=None):
 
 
 @register("urls")
-def check_duplicate_url_names(app_configs=None, **kwargs):
+def check_duplicate_url_names(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """``project.E001``: a URL name used by patterns for different views, in any URL conf."""
     urlconfs = [settings.ROOT_URLCONF, *getattr(settings, "EXTRA_URLCONFS", [])]
-    errors = []
+    errors: list[CheckMessage] = []
     for urlconf in urlconfs:
         for name, patterns in find_duplicate_url_names(urlconf).items():
             errors.append(
@@ -66,7 +74,9 @@ EMAIL_NOT_CONFIGURED = "project.W001"
 
 
 @register("email")
-def check_email_configured(app_configs=None, **kwargs):
+def check_email_configured(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
     """In production, password-reset mail needs ``EMAIL_URL`` and ``DEFAULT_FROM_EMAIL``."""
     if settings.DEBUG:
         return []

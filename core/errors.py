@@ -10,7 +10,7 @@ import sys
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseServerError
 from django.template.loader import render_to_string
 from redis.exceptions import RedisError
 
@@ -20,7 +20,7 @@ from core.session_backends.cache import SessionStoreUnavailable
 RETRY_AFTER_SECONDS = 5
 
 
-def unavailable_service(exc):
+def unavailable_service(exc: BaseException | None) -> str | None:
     """Name the backing service behind ``exc`` ("session store", "cache", "database"), or None.
 
     These are failures of a service the page depends on, not bugs: the right answer is 503.
@@ -34,7 +34,7 @@ def unavailable_service(exc):
     return None
 
 
-def service_unavailable_response(service):
+def service_unavailable_response(service: str) -> HttpResponse:
     """A 503 page naming the unavailable ``service``, with a ``Retry-After`` header."""
     body = render_to_string("503.html", {"service": service})
     response = HttpResponse(body, status=503)
@@ -43,7 +43,7 @@ def service_unavailable_response(service):
     return add_policy_headers(response)
 
 
-def server_error(request, template_name="500.html"):
+def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
     """``handler500``: a 503 page when the cause was an unavailable service, else a 500 page."""
     service = unavailable_service(sys.exc_info()[1])
     if service is not None:
@@ -51,17 +51,19 @@ def server_error(request, template_name="500.html"):
     return HttpResponseServerError(render_to_string(template_name))
 
 
-def request_too_large_response():
+def request_too_large_response() -> HttpResponse:
     """A 413 page: the request's body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
     body = render_to_string("413.html", {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
     return HttpResponse(body, status=413)
 
 
-def bad_request_response(template_name="400.html"):
+def bad_request_response(template_name: str = "400.html") -> HttpResponse:
     return HttpResponseBadRequest(render_to_string(template_name))
 
 
-def bad_request(request, exception, template_name="400.html"):
+def bad_request(
+    request: HttpRequest, exception: Exception, template_name: str = "400.html"
+) -> HttpResponse:
     """``handler400``: 413 when Django found the body too large, else a plain 400 page."""
     if isinstance(exception, RequestDataTooBig):
         return request_too_large_response()

@@ -1,8 +1,10 @@
 """Reads of the backing services' state: the /healthz checks and the start-up banner."""
 
 import asyncio
+import functools
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -10,7 +12,15 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
 from django.db import connection
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
+
+from core.session_backends.registry import SESSION_BACKENDS
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +29,7 @@ logger = logging.getLogger(__name__)
 CHECK_TIMEOUT_SECONDS = 2.5
 
 
-def _check_database():
+def _check_database() -> None:
     # What a request's start does (close_old_connections): a connection broken by an outage is
     # replaced, so the check recovers with the database. (It may run outside any request.)
     if not connection.in_atomic_block:
@@ -29,7 +39,7 @@ def _check_database():
         cursor.fetchone()
 
 
-def _check_cache(alias="default"):
+def _check_cache(alias: str = "default") -> None:
     cache = caches[alias]
     key = f"healthz:{uuid.uuid4().hex}"
     cache.set(key, "ok", timeout=10)
@@ -38,11 +48,7 @@ def _check_cache(alias="default"):
     cache.delete(key)
 
 
-def _check_session_cache():
-    _check_cache(settings.SESSION_CACHE_ALIAS)
-
-
-async def _check_channel_layer():
+async def _check_channel_layer() -> None:
     layer = get_channel_layer()
     # The default prefix, not one of our own: channels-redis delivers every process-local channel
     # through one Redis list per process, popped by whichever receive() holds the layer's lock -
@@ -55,7 +61,9 @@ async def _check_channel_layer():
         raise RuntimeError("the channel layer returned a different message")
 
 
-CHECKS = {
+_Check = Callable[[], Awaitable[None]]
+
+CHECKS: dict[str, _Check] = {
     # The database check must run on the thread that owns the request's connection.
     "database": sync_to_async(_check_database, thread_sensitive=True),
     "cache": sync_to_async(_check_cache, thread_sensitive=False),
@@ -63,7 +71,7 @@ CHECKS = {
 }
 
 
-async def _run_check(name, check):
+async def _run_check(name: str, check: _Check) -> str:
     try:
         await asyncio.wait_for(check(), timeout=CHECK_TIMEOUT_SECONDS)
     except Exception as exc:  # every failure is reported, by its class only (no secrets)
@@ -73,15 +81,19 @@ async def _run_check(name, check):
     return "ok"
 
 
-async def check_services():
+async def check_services() -> dict[str, str]:
     """Check the database, cache and channel layer concurrently: ``{name: "ok" | "error: X"}``.
 
     Sessions in a cache of their own (``SESSION_BACKEND=memcached``) are checked too, as
     ``session_cache``: without them nobody stays logged in.
     """
     checks = dict(CHECKS)
-    if settings.SESSION_CACHE_ALIAS != "default":
-        checks["session_cache"] = sync_to_async(_check_session_cache, thread_sensitive=False)
+    backend = SESSION_BACKENDS[settings.SESSION_BACKEND]
+    if backend.cache_alias is not None and "session_cache" in backend.health_checks:
+        checks["session_cache"] = sync_to_async(
+            functools.partial(_check_cache, backend.cache_alias),
+            thread_sensitive=False,
+        )
     results = await asyncio.gather(*(_run_check(name, check) for name, check in checks.items()))
     return dict(zip(checks, results, strict=True))
 
@@ -90,7 +102,7 @@ async def check_services():
 HEALTHZ_PATHS = frozenset({"/healthz", "/healthz/"})
 
 
-async def healthz_response(request):
+async def healthz_response(request: HttpRequest) -> HttpResponse:
     """The /healthz answer: JSON of :func:`check_services`, 200 when all are ok, else 503.
 
     Made without the middleware chain, so that server/handlers.py can answer it on the event
@@ -115,7 +127,7 @@ async def healthz_response(request):
     return response
 
 
-def describe_backends():
+def describe_backends() -> str:
     """One line naming the database, session store and channel layer in use."""
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("mysql"):
@@ -127,22 +139,23 @@ def describe_backends():
     else:
         cache_name = "local memory (embedded default: Redis is not configured)"
         layer = "in-memory (embedded default: Redis is not configured; one process only)"
-    session = f"{settings.SESSION_BACKEND}"
-    if settings.SESSION_BACKEND in ("cache", "cached_db"):
+    backend = SESSION_BACKENDS[settings.SESSION_BACKEND]
+    session = backend.name
+    if backend.cache_alias == "default":
         session += f" in {cache_name}"
-    elif settings.SESSION_BACKEND == "memcached":
-        session += f" at {settings.CACHES[settings.SESSION_CACHE_ALIAS]['LOCATION']}"
-    elif settings.SESSION_BACKEND == "db":
+    elif backend.cache_alias is not None:
+        session += f" at {settings.CACHES[backend.cache_alias]['LOCATION']}"
+    elif backend.storage == "database":
         session += " in the database"
         if settings.REDIS is None:
             # Said because the cache beside it is not: a restart keeps everyone logged in.
             session += " (embedded default: Redis is not configured; kept across restarts)"
-    elif settings.SESSION_BACKEND == "file":
+    elif backend.storage == "file":
         session += f" in {settings.SESSION_FILE_PATH}"
     return f"database: {database}; sessions: {session}; channel layer: {layer}"
 
 
-def backend_facts():
+def backend_facts() -> dict[str, str | bool]:
     """What this instance runs, for the home page: ``{"database", "cache", "sessions",
     "channel_layer"}`` as short names (no credentials), with ``embedded`` True when a backend
     is an embedded default (SQLite, local memory) rather than a service. Read from settings,
@@ -156,8 +169,9 @@ def backend_facts():
     else:
         cache = "local memory"
         layer = "in-memory (one process)"
-    sessions = settings.SESSION_BACKEND
-    if settings.SESSION_BACKEND in ("cache", "cached_db"):
+    backend = SESSION_BACKENDS[settings.SESSION_BACKEND]
+    sessions = backend.name
+    if backend.cache_alias == "default":
         sessions += f" in {cache}"
     return {
         "database": database,

@@ -9,32 +9,46 @@ pymemcache's plain ``Client`` instead: every operation asks the server, a failur
 ``OSError`` or a ``MemcacheError``), and the next operation connects again.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Sequence
 from functools import cached_property
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends.memcached import PyMemcacheCache
 from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from pymemcache.client.base import Client
 
 
 class SingleServerPyMemcacheCache(PyMemcacheCache):
     """``PyMemcacheCache`` for exactly one server (``LOCATION`` ``host:port``), without failover."""
 
-    def __init__(self, server, params):
+    if TYPE_CHECKING:
+        # Set by Django's BaseMemcachedCache; django-stubs does not declare them.
+        _servers: list[str]
+        _lib: ModuleType
+        _options: dict[str, Any]
+
+    def __init__(self, server: str | Sequence[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         if len(self._servers) != 1:
             raise ValueError(f"{type(self).__name__} takes one server, got {self._servers!r}")
         self._class = self._lib.Client
 
     @cached_property
-    def _cache(self):
+    def _cache(self) -> Client:
         return self._class(self._servers[0], **self._options)
 
-    def close(self, **kwargs):
+    def close(self, **kwargs: Any) -> None:
         # Client has no disconnect_all(): one connection, closed here and reopened on next use.
         self._cache.close()
 
 
-def memcached_cache(url, *, connect_timeout, timeout):
+def memcached_cache(url: str, *, connect_timeout: float, timeout: float) -> dict[str, Any]:
     """The ``CACHES`` entry of the session cache in memcached at ``url``.
 
     ``url`` is ``MEMCACHED_URL``: ``memcached://host:port``, or just ``host:port`` (IPv6 as

@@ -4,9 +4,11 @@ oversize request bodies with 413, and serves the admin on its own host."""
 import logging
 import os
 import socket
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.http.request import split_domain_port
 
 from core.errors import (
@@ -18,6 +20,9 @@ from core.errors import (
 
 logger = logging.getLogger(__name__)
 
+# The next middleware, or the view (these are synchronous middleware).
+_GetResponse = Callable[[HttpRequest], HttpResponseBase]
+
 
 class ServiceUnavailableMiddleware:
     """Answer 503 with a plain page when the session store, cache or database is down.
@@ -27,13 +32,13 @@ class ServiceUnavailableMiddleware:
     makes the same distinction.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: _GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         service = unavailable_service(exception)
         if service is None:
             return None
@@ -54,10 +59,10 @@ class RequestBodyLimitMiddleware:
     the same 413. ``multipart/form-data`` is left to Django, whose limit leaves out uploaded files.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: _GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and request.content_type != "multipart/form-data":
             try:
@@ -85,7 +90,7 @@ class SessionMiddleware(DjangoSessionMiddleware):
     session was never loaded) would turn into a 500 page.
     """
 
-    def process_response(self, request, response):
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         try:
             return super().process_response(request, response)
         except Exception as exc:
@@ -108,19 +113,20 @@ class AdminHostMiddleware:
     hosts get the main urlconf, which then has no admin.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: _GetResponse) -> None:
         self.get_response = get_response
         self.admin_host = settings.ADMIN_HOST
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if self.admin_host:
             host, _port = split_domain_port(request.get_host())
             if host == self.admin_host:
-                request.urlconf = "project.urls_admin"
+                # A documented hook of Django's URL resolver, which django-stubs leaves out.
+                request.urlconf = "project.urls_admin"  # type: ignore[attr-defined]
         return self.get_response(request)
 
 
-def served_by():
+def served_by() -> str:
     """``<host name>:<pid>``: which server process this is, for the ``X-Served-By`` header."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -135,11 +141,11 @@ class ServedByMiddleware:
 
     header = "X-Served-By"
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: _GetResponse) -> None:
         self.get_response = get_response
         self.value = served_by()
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         response[self.header] = self.value
         return response

@@ -9,11 +9,20 @@ of them. :func:`redis_target` checks the variables' values (project/settings.py 
 a fixed address.
 """
 
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    # redis is imported where it is used: the settings import this module.
+    from redis.asyncio import Redis as AsyncRedis
+    from redis.asyncio.retry import Retry as AsyncRetry
+    from redis.retry import Retry
 
 URL_SCHEMES = ("redis://", "rediss://", "unix://")
 # django-redis takes the master's name from a URL's host part, which urllib lowercases: a name
@@ -30,7 +39,7 @@ class RedisTarget:
     """
 
     url: str = ""
-    sentinels: tuple = ()
+    sentinels: tuple[tuple[str, int], ...] = ()
     master: str = ""
     db: int = 0
     password: str = field(default="", repr=False)
@@ -39,23 +48,25 @@ class RedisTarget:
     socket_timeout: float = 2.0
 
     @property
-    def uses_sentinel(self):
+    def uses_sentinel(self) -> bool:
         return bool(self.sentinels)
 
-    def _timeouts(self, socket_timeout=None):
+    def _timeouts(self, socket_timeout: float | None = None) -> dict[str, Any]:
         return {
             "socket_connect_timeout": self.connect_timeout,
             "socket_timeout": self.socket_timeout if socket_timeout is None else socket_timeout,
         }
 
-    def _connection_options(self, socket_timeout=None, *, asyncio=True):
+    def _connection_options(
+        self, socket_timeout: float | None = None, *, asyncio: bool = True
+    ) -> dict[str, Any]:
         """Timeouts and the retry policy of a connection pool of the project's own."""
         return {**self._timeouts(socket_timeout), "retry": retry_policy(asyncio=asyncio)}
 
-    def _sentinel_addresses(self):
+    def _sentinel_addresses(self) -> list[list[str | int]]:
         return [list(address) for address in self.sentinels]
 
-    def sentinel_kwargs(self):
+    def sentinel_kwargs(self) -> dict[str, Any]:
         """Connection options of the Sentinels themselves.
 
         Given explicitly: without them the Sentinels get redis-py's default timeouts (seconds,
@@ -66,9 +77,9 @@ class RedisTarget:
             kwargs["password"] = self.sentinel_password
         return kwargs
 
-    def cache(self, *, key_prefix):
+    def cache(self, *, key_prefix: str) -> dict[str, Any]:
         """The ``CACHES`` entry (django-redis) of the cache, the sessions and the login throttle."""
-        options = {
+        options: dict[str, Any] = {
             "SOCKET_CONNECT_TIMEOUT": self.connect_timeout,
             "SOCKET_TIMEOUT": self.socket_timeout,
             "CONNECTION_POOL_KWARGS": {"retry": retry_policy(asyncio=False)},
@@ -94,7 +105,7 @@ class RedisTarget:
             "OPTIONS": options,
         }
 
-    def channel_layer_host(self, *, socket_timeout):
+    def channel_layer_host(self, *, socket_timeout: float) -> dict[str, Any]:
         """One entry of channels-redis's ``hosts``; ``socket_timeout`` for its blocking receive."""
         timeouts = self._connection_options(socket_timeout)
         if not self.uses_sentinel:
@@ -110,7 +121,7 @@ class RedisTarget:
             host["password"] = self.password
         return host
 
-    def async_client(self):
+    def async_client(self) -> AsyncRedis:
         """A new ``redis.asyncio`` client, for the running event loop (chat/live.py)."""
         import redis.asyncio as aioredis
 
@@ -122,7 +133,7 @@ class RedisTarget:
             self.master, db=self.db, password=self.password or None, **timeouts
         )
 
-    def describe(self):
+    def describe(self) -> str:
         """Where Redis is, for the start-up banner: no credentials."""
         if not self.uses_sentinel:
             return f"Redis {_without_credentials(self.url)}"
@@ -130,7 +141,7 @@ class RedisTarget:
         return f"Redis master {self.master!r} (database {self.db}) from Sentinel {sentinels}"
 
 
-def retry_policy(*, asyncio):
+def retry_policy(*, asyncio: bool) -> Retry | AsyncRetry:
     """Retry a command once, at once, on a fresh connection when its pooled connection turns
     out dead (a connection error: Redis restarted, or a proxy dropped the idle connection);
     never after a timeout.
@@ -144,13 +155,15 @@ def retry_policy(*, asyncio):
     from redis.exceptions import ConnectionError as RedisConnectionError
 
     if asyncio:
-        from redis.asyncio.retry import Retry
-    else:
-        from redis.retry import Retry
+        from redis.asyncio.retry import Retry as AsyncRetry
+
+        return AsyncRetry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+    from redis.retry import Retry
+
     return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 
 
-async def aclose_async_client(client):
+async def aclose_async_client(client: AsyncRedis) -> None:
     """Close a client of :meth:`RedisTarget.async_client` with everything it opened."""
     await client.aclose()
     # A Sentinel master client also holds connections to the Sentinels it asked.
@@ -160,8 +173,16 @@ async def aclose_async_client(client):
 
 
 def redis_target(
-    *, url, sentinels, master, db, password, sentinel_password, connect_timeout, socket_timeout
-):
+    *,
+    url: str,
+    sentinels: str,
+    master: str,
+    db: int | None,
+    password: str,
+    sentinel_password: str,
+    connect_timeout: float,
+    socket_timeout: float,
+) -> RedisTarget | None:
     """The :class:`RedisTarget` the settings name, or None when they name no Redis.
 
     The arguments are the raw values of ``REDIS_URL``; or of ``REDIS_SENTINELS`` and
@@ -178,7 +199,6 @@ def redis_target(
         ]
         if value not in (None, "")
     ]
-    timeouts = {"connect_timeout": connect_timeout, "socket_timeout": socket_timeout}
 
     if url and (sentinels or master):
         raise ImproperlyConfigured(
@@ -195,7 +215,7 @@ def redis_target(
                 "with REDIS_URL put the database and password in the URL, "
                 "e.g. redis://:password@host:6379/0"
             )
-        return RedisTarget(url=url, **timeouts)
+        return RedisTarget(url=url, connect_timeout=connect_timeout, socket_timeout=socket_timeout)
     if not sentinels and not master:
         if sentinel_only:
             raise ImproperlyConfigured(
@@ -225,11 +245,12 @@ def redis_target(
         db=db or 0,
         password=password,
         sentinel_password=sentinel_password,
-        **timeouts,
+        connect_timeout=connect_timeout,
+        socket_timeout=socket_timeout,
     )
 
 
-def parse_sentinels(value):
+def parse_sentinels(value: str) -> tuple[tuple[str, int], ...]:
     """``host:port,host:port`` (IPv6 as ``[::1]:26379``) as a tuple of ``(host, port)``."""
     addresses = []
     for entry in value.split(","):
@@ -253,11 +274,11 @@ def parse_sentinels(value):
     return tuple(addresses)
 
 
-def _address(host, port):
+def _address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _without_credentials(url):
+def _without_credentials(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port:

@@ -11,21 +11,24 @@ Responses made outside the middleware chain (the request pool's 503 page when ev
 thread is busy) get the same headers through :func:`add_policy_headers`.
 """
 
+from collections.abc import Callable, Collection, Mapping
+
 from csp.constants import HEADER as CSP_HEADER
 from csp.utils import build_policy
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 PERMISSIONS_POLICY_HEADER = "Permissions-Policy"
 
 
-def permissions_policy_header(policy):
+def permissions_policy_header(policy: Mapping[str, Collection[str]]) -> str:
     """The header value of ``{feature: [allowed origins]}``: ``[]`` denies the feature
     everywhere (``camera=()``), ``["self"]`` allows this origin only (``fullscreen=(self)``),
     ``["*"]`` every origin."""
     return ", ".join(f"{feature}={_allowlist(origins)}" for feature, origins in policy.items())
 
 
-def _allowlist(origins):
+def _allowlist(origins: Collection[str]) -> str:
     if "*" in origins:
         return "*"
     return "(" + " ".join(origin if origin == "self" else f'"{origin}"' for origin in origins) + ")"
@@ -37,18 +40,18 @@ class PermissionsPolicyMiddleware:
     The header is the same for every response, so it is built once.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
         self.value = permissions_policy_header(settings.PERMISSIONS_POLICY)
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if self.value and PERMISSIONS_POLICY_HEADER not in response:
             response[PERMISSIONS_POLICY_HEADER] = self.value
         return response
 
 
-def add_policy_headers(response):
+def add_policy_headers(response: HttpResponse) -> HttpResponse:
     """Put both policies on ``response``, for one that no middleware will see."""
     csp = build_policy()
     if csp and CSP_HEADER not in response:

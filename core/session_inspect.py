@@ -5,31 +5,41 @@ of a session, its remaining lifetime and the names of its keys (never their valu
 shows the session key masked (:meth:`StoredSession.masked`); the command, for operators, in full.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.sessions.backends import cache as cache_backend
 from django.contrib.sessions.backends import cached_db as cached_db_backend
 from django.contrib.sessions.backends import db as db_backend
-from django.contrib.sessions.backends import file as file_backend
-from django.contrib.sessions.backends import signed_cookies as signed_cookies_backend
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_redis.cache import RedisCache
 
 from core.session_backends.anonymous import session_age
+from core.session_backends.registry import SESSION_BACKENDS, SessionBackend
+
+if TYPE_CHECKING:
+    from django.contrib.sessions.backends.base import SessionBase
+    from django_stubs_ext import StrOrPromise
+
+    from core.session_backends import file as core_file_backend
 
 
 @dataclass(frozen=True)
 class SessionStorage:
     """One place where a session is kept: a cache (Redis) key, a database row, or a file."""
 
-    kind: str
+    kind: StrOrPromise
     name: str
     seconds_left: int | None
 
@@ -46,10 +56,10 @@ class StoredSession:
     expires_at: datetime
 
     @property
-    def seconds_left(self):
+    def seconds_left(self) -> int:
         return max(0, int((self.expires_at - timezone.now()).total_seconds()))
 
-    def masked(self):
+    def masked(self) -> StoredSession:
         """The same, with the session key masked wherever it appears (storage names included):
         for pages, which any script on the origin can read, unlike the HttpOnly cookie."""
         shown = mask_session_key(self.session_key)
@@ -63,67 +73,60 @@ class StoredSession:
         )
 
 
-def mask_session_key(session_key):
+def mask_session_key(session_key: str) -> str:
     """``abcd…wxyz``: the first and last four characters, enough to tell two sessions apart."""
     return f"{session_key[:4]}…{session_key[-4:]}"
 
 
-def session_store_class():
-    return import_module(settings.SESSION_ENGINE).SessionStore
+def session_backend() -> SessionBackend:
+    """The ``SESSION_BACKEND`` in use, from the table of core/session_backends/registry.py.
+
+    Raises ``ImproperlyConfigured`` when ``SESSION_ENGINE`` is not that backend's engine: its
+    reader would be handed a store it cannot read (the settings derive the one from the other).
+    """
+    backend = SESSION_BACKENDS[settings.SESSION_BACKEND]
+    if backend.engine != settings.SESSION_ENGINE:
+        raise ImproperlyConfigured(
+            f"SESSION_ENGINE is {settings.SESSION_ENGINE!r}, not {backend.engine!r} of "
+            f"SESSION_BACKEND={backend.name!r}: set SESSION_BACKEND, which chooses the engine"
+        )
+    return backend
 
 
-def session_backend_name():
-    """The ``SESSION_BACKEND`` name of the engine in use: cache, cached_db, db, file, ..."""
-    store_class = session_store_class()
-    # The same cache store as "cache", on the memcached cache: only the settings tell them apart.
-    if settings.SESSION_BACKEND == "memcached" and issubclass(
-        store_class, cache_backend.SessionStore
-    ):
-        return "memcached"
-    # cached_db subclasses db, so it is tested first.
-    for name, module in [
-        ("cached_db", cached_db_backend),
-        ("db", db_backend),
-        ("cache", cache_backend),
-        ("file", file_backend),
-        ("signed_cookies", signed_cookies_backend),
-    ]:
-        if issubclass(store_class, module.SessionStore):
-            return name
-    return settings.SESSION_ENGINE
+def session_store_class() -> type[SessionBase]:
+    """The ``SessionStore`` class of the session engine in use."""
+    return import_module(session_backend().engine).SessionStore
 
 
-def session_has_server_side_storage():
+def session_backend_name() -> str:
+    """The ``SESSION_BACKEND`` name in use: cache, memcached, cached_db, db, file, ..."""
+    return session_backend().name
+
+
+def session_has_server_side_storage() -> bool:
     """False for signed cookies: the whole session travels in the cookie."""
-    return session_backend_name() != "signed_cookies"
+    return session_backend().server_side
 
 
-def stored_session(session_key):
+def stored_session(session_key: str) -> StoredSession | None:
     """The session ``session_key`` as the configured store holds it, or None when absent.
 
     Raises ``ValueError`` for the signed-cookie engine, which stores nothing server-side.
     """
-    backend = session_backend_name()
-    if backend == "signed_cookies":
-        raise ValueError("signed_cookies sessions have no server-side storage")
+    backend = session_backend()
+    # The table's reader of this backend, which takes a store of its engine.
+    reader: Callable[[Any], FoundSession | None] | None = backend.reader()
+    if reader is None:
+        raise ValueError(f"{backend.name} sessions have no server-side storage")
     if not _could_be_session_key(session_key):
         return None
-    reader = {
-        "cache": _read_cache_session,
-        "memcached": _read_cache_session,
-        "cached_db": _read_cached_db_session,
-        "db": _read_db_session,
-        "file": _read_file_session,
-    }.get(backend)
-    if reader is None:
-        raise ValueError(f"cannot inspect sessions of {settings.SESSION_ENGINE}")
     found = reader(session_store_class()(session_key))
     if found is None:
         return None
     storages, data, expires_at = found
     return StoredSession(
-        backend=backend,
-        engine=settings.SESSION_ENGINE,
+        backend=backend.name,
+        engine=backend.engine,
         session_key=session_key,
         storages=storages,
         key_names=sorted(data),
@@ -131,7 +134,7 @@ def stored_session(session_key):
     )
 
 
-def _could_be_session_key(session_key):
+def _could_be_session_key(session_key: object) -> bool:
     # Django generates 32 characters from VALID_KEY_CHARS; anything else was never stored, and
     # refusing it early keeps it out of file paths and cache keys.
     return (
@@ -141,7 +144,13 @@ def _could_be_session_key(session_key):
     )
 
 
-def _cache_storage(store):
+# Where a session is kept, its data, and when it expires.
+FoundSession = tuple[list[SessionStorage], dict[str, Any], datetime]
+
+
+def _cache_storage(
+    store: cache_backend.SessionStore | cached_db_backend.SessionStore,
+) -> tuple[SessionStorage, dict[str, Any]] | None:
     """(storage, data) of a session in the session cache, or None when not cached."""
     session_cache = caches[settings.SESSION_CACHE_ALIAS]
     data = session_cache.get(store.cache_key)
@@ -162,7 +171,8 @@ def _cache_storage(store):
     return storage, data
 
 
-def _read_cache_session(store):
+def read_cache_session(store: cache_backend.SessionStore) -> FoundSession | None:
+    """The session of ``store``'s key in the session cache (``cache``, ``memcached``)."""
     cached = _cache_storage(store)
     if cached is None:
         return None
@@ -174,7 +184,9 @@ def _read_cache_session(store):
     return [storage], data, expires_at
 
 
-def _database_row(store):
+def _database_row(
+    store: db_backend.SessionStore,
+) -> tuple[SessionStorage, dict[str, Any], datetime] | None:
     model = store.get_model_class()
     row = model.objects.filter(
         session_key=store.session_key, expire_date__gt=timezone.now()
@@ -189,7 +201,8 @@ def _database_row(store):
     return storage, store.decode(row.session_data), row.expire_date
 
 
-def _read_db_session(store):
+def read_db_session(store: db_backend.SessionStore) -> FoundSession | None:
+    """The session of ``store``'s key in its database row (``db``)."""
     found = _database_row(store)
     if found is None:
         return None
@@ -197,7 +210,8 @@ def _read_db_session(store):
     return [storage], data, expires_at
 
 
-def _read_cached_db_session(store):
+def read_cached_db_session(store: cached_db_backend.SessionStore) -> FoundSession | None:
+    """The database row of ``store``'s key, and its copy in the cache if any (``cached_db``)."""
     found = _database_row(store)
     if found is None:
         return None
@@ -210,7 +224,8 @@ def _read_cached_db_session(store):
     return storages, data, expires_at
 
 
-def _read_file_session(store):
+def read_file_session(store: core_file_backend.SessionStore) -> FoundSession | None:
+    """The session of ``store``'s key in its file (``file``)."""
     # _key_to_file is the backend's own mapping from key to path (it also rejects unsafe keys).
     path = Path(store._key_to_file(store.session_key))
     try:

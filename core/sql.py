@@ -9,10 +9,19 @@ Parameters are always passed to the driver separately, never formatted into the 
 placeholders (or ``%(name)s`` with a mapping), and write a literal ``%`` in the SQL as ``%%``.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
+
+# The values of the placeholders: a sequence for %s, a mapping for %(name)s.
+Params = Sequence[Any] | Mapping[str, Any]
+Row = dict[str, Any]
 
 
 class ExecuteResult(NamedTuple):
@@ -22,7 +31,7 @@ class ExecuteResult(NamedTuple):
     lastrowid: int | None
 
 
-def _checked(params):
+def _checked(params: object) -> Params:
     # A bare string is a sequence of characters: the driver would spread it over the
     # placeholders, which is never what the caller meant.
     if isinstance(params, str | bytes) or not isinstance(params, Sequence | Mapping):
@@ -33,19 +42,19 @@ def _checked(params):
     return params
 
 
-def _rows_as_dicts(cursor):
+def _rows_as_dicts(cursor: CursorWrapper) -> list[Row]:
     columns = [column[0] for column in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def fetch_all(sql, params=(), *, using=DEFAULT_DB_ALIAS):
+def fetch_all(sql: str, params: Params = (), *, using: str = DEFAULT_DB_ALIAS) -> list[Row]:
     """Every row of a query, as dicts keyed by column name."""
     with connections[using].cursor() as cursor:
         cursor.execute(sql, _checked(params))
         return _rows_as_dicts(cursor)
 
 
-def fetch_one(sql, params=(), *, using=DEFAULT_DB_ALIAS):
+def fetch_one(sql: str, params: Params = (), *, using: str = DEFAULT_DB_ALIAS) -> Row | None:
     """The first row of a query as a dict keyed by column name, or None when there is none."""
     with connections[using].cursor() as cursor:
         cursor.execute(sql, _checked(params))
@@ -56,7 +65,7 @@ def fetch_one(sql, params=(), *, using=DEFAULT_DB_ALIAS):
         return dict(zip(columns, row, strict=True))
 
 
-def execute(sql, params=(), *, using=DEFAULT_DB_ALIAS):
+def execute(sql: str, params: Params = (), *, using: str = DEFAULT_DB_ALIAS) -> ExecuteResult:
     """Run a write statement; return its row count and last insert id.
 
     It commits with the surrounding transaction (autocommit outside ``transaction.atomic``).

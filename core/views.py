@@ -1,7 +1,9 @@
 """Project-wide pages: the home page, statistics, the visitor's session and the health check."""
 
+from typing import Any
+
 from django.conf import settings
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.middleware.csrf import get_token
 from django.templatetags.static import static
 from django.utils.decorators import method_decorator
@@ -29,7 +31,7 @@ class HomeView(TemplateView):
     template_name = "home.html"
     http_method_names = ["get", "head", "options"]
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         session = self.request.session
         if "visits" in session:
             visits = session["visits"] + 1
@@ -54,7 +56,7 @@ class StatsView(TemplateView):
     template_name = "stats.html"
     http_method_names = ["get", "head", "options"]
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(statistics=site_statistics(), **kwargs)
 
 
@@ -66,7 +68,7 @@ class SessionView(TemplateView):
     template_name = "core/session.html"
     http_method_names = ["get", "head", "options"]
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         session = self.request.session
         context = {
             "backend": session_inspect.session_backend_name(),
@@ -88,13 +90,13 @@ class SessionView(TemplateView):
 
 
 @require_safe
-def favicon(request):
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     """``/favicon.ico``, which browsers ask for whatever a page links: the site's SVG icon."""
     return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @require_safe
-async def healthz(request):
+async def healthz(request: HttpRequest) -> HttpResponse:
     """JSON status of the database, cache and channel layer: 200 when all answer, else 503.
 
     Under daphne server/handlers.py answers /healthz on the event loop before any request

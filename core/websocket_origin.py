@@ -15,6 +15,9 @@ the same way (``--proxy-headers``). ``SECURE_PROXY_SSL_HEADER``, when set, decid
 ``request.is_secure()``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
@@ -23,11 +26,20 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 from django.utils.http import is_same_domain
 
+if TYPE_CHECKING:
+    from asgiref.typing import (
+        ASGI3Application,
+        ASGIReceiveCallable,
+        ASGISendCallable,
+        Scope,
+        WebSocketScope,
+    )
+
 
 class _HandshakeRequest(HttpRequest):
     """Just enough of a request for Django's own ``get_host()`` and ``scheme`` on a handshake."""
 
-    def __init__(self, scope):
+    def __init__(self, scope: WebSocketScope) -> None:
         super().__init__()
         self.scope_scheme = scope.get("scheme", "ws")
         for name, value in scope.get("headers", ()):
@@ -38,11 +50,11 @@ class _HandshakeRequest(HttpRequest):
         self.META["SERVER_NAME"] = str(server[0])
         self.META["SERVER_PORT"] = str(server[1] or "")
 
-    def _get_scheme(self):
+    def _get_scheme(self) -> str:
         return "https" if self.scope_scheme in ("wss", "https") else "http"
 
 
-def site_origin(scope):
+def site_origin(scope: WebSocketScope) -> str | None:
     """``<scheme>://<host>`` of the site a handshake was sent to, or None when its host is not
     one of ``ALLOWED_HOSTS`` (or absent)."""
     request = _HandshakeRequest(scope)
@@ -53,7 +65,7 @@ def site_origin(scope):
     return f"{request.scheme}://{host}"
 
 
-def handshake_origin(scope):
+def handshake_origin(scope: WebSocketScope) -> str | None:
     """The handshake's Origin header as sent, or None without one."""
     for name, value in scope.get("headers", ()):
         if name == b"origin":
@@ -61,7 +73,7 @@ def handshake_origin(scope):
     return None
 
 
-def origin_allowed(scope):
+def origin_allowed(scope: WebSocketScope) -> bool:
     """Whether the handshake's Origin is the site's own origin or a trusted one."""
     origin = handshake_origin(scope)
     if not origin or origin == "null":
@@ -85,10 +97,12 @@ def origin_allowed(scope):
 class FullOriginValidator:
     """ASGI middleware: WebSocket handshakes from any other origin are refused (HTTP 403)."""
 
-    def __init__(self, application):
+    def __init__(self, application: ASGI3Application) -> None:
         self.application = application
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
         if scope["type"] != "websocket":
             raise ValueError("FullOriginValidator is for WebSocket connections only")
         if origin_allowed(scope):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from core.memcached import memcached_cache
 from core.redis_connections import redis_target
+from core.session_backends.registry import SESSION_BACKENDS
 from project.env import StrictEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -251,36 +252,23 @@ else:
 # ------------------------------------------------------------------------------------------------
 # Sessions: SESSION_BACKEND is the counterpart of Flask-Session's SESSION_TYPE
 # ------------------------------------------------------------------------------------------------
-# Each is Django's store giving anonymous sessions the shorter SESSION_ANONYMOUS_AGE
-# (core/session_backends/).
-SESSION_ENGINES = {
-    # Django's cache store hides Redis and memcached errors on load (users silently look logged
-    # out); this one reports them, so the visitor gets a 503 page instead.
-    "cache": "core.session_backends.cache",
-    # The same store on a cache of its own in memcached (MEMCACHED_URL), Flask-Session's
-    # SESSION_TYPE = "memcached".
-    "memcached": "core.session_backends.cache",
-    "cached_db": "core.session_backends.cached_db",
-    "db": "core.session_backends.db",
-    "file": "core.session_backends.file",
-    "signed_cookies": "core.session_backends.signed_cookies",
-}
+# What each name means (its store, its cache, how it is inspected and checked):
+# core/session_backends/registry.py.
 # Without Redis the cache is local memory, which a restart empties (everyone logged out): the
 # embedded default keeps sessions in the database (SQLite) instead.
 SESSION_BACKEND = env.choice(
-    "SESSION_BACKEND", list(SESSION_ENGINES), default="cache" if REDIS is not None else "db"
+    "SESSION_BACKEND", list(SESSION_BACKENDS), default="cache" if REDIS is not None else "db"
 )
-SESSION_ENGINE = SESSION_ENGINES[SESSION_BACKEND]
-SESSION_CACHE_ALIAS = "default"
+SESSION_ENGINE = SESSION_BACKENDS[SESSION_BACKEND].engine
+SESSION_CACHE_ALIAS = SESSION_BACKENDS[SESSION_BACKEND].cache_alias or "default"
 MEMCACHED_URL = env.str("MEMCACHED_URL", default="").strip()
 if SESSION_BACKEND == "memcached":
-    CACHES["sessions"] = env.build(
+    CACHES[SESSION_CACHE_ALIAS] = env.build(
         memcached_cache,
         url=MEMCACHED_URL,
         connect_timeout=env.float("MEMCACHED_CONNECT_TIMEOUT", default=1.0),
         timeout=env.float("MEMCACHED_SOCKET_TIMEOUT", default=2.0),
     )
-    SESSION_CACHE_ALIAS = "sessions"
 elif MEMCACHED_URL:
     env.refuse(
         f"MEMCACHED_URL is used by SESSION_BACKEND=memcached only (SESSION_BACKEND is "

@@ -12,11 +12,14 @@ server-side expiry (Redis TTL, database row's ``expire_date``, file age) and the
 the cookie's ``Max-Age``, so both follow.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 
 
-def session_age(data):
+def session_age(data: Mapping[str, Any]) -> int:
     """Seconds a session holding ``data`` lives after its last write, unless ``set_expiry()``
     chose otherwise."""
     return settings.SESSION_COOKIE_AGE if SESSION_KEY in data else settings.SESSION_ANONYMOUS_AGE
@@ -25,7 +28,7 @@ def session_age(data):
 class AnonymousSessionAgeMixin:
     """Give a session store :func:`session_age` as its age (mixed in before Django's store)."""
 
-    def get_session_cookie_age(self):
+    def get_session_cookie_age(self) -> int:
         # _session_cache is the session's data once loaded (or set by the request). Django's file
         # and signed-cookie stores ask for the age while loading, before it is known: they get
         # the longer age there (the file store's own check is redone in core.session_backends.file).

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from tests.support.accounts import login, redis_session_key, session_cookie
 from tests.support.servers import PROJECT_DIR
+from tests.support.sessions import use_session_backend
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def test_inspect_session_exits_non_zero_with_a_message_for_a_missing_session():
 
 
 def test_inspect_session_on_the_db_backend_names_the_row(client, settings, alice):
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    use_session_backend(settings, "db")
     login(client)
     key = session_cookie(client)
 
@@ -88,7 +89,7 @@ def test_inspect_session_on_the_db_backend_names_the_row(client, settings, alice
 def test_inspect_session_on_the_cached_db_backend_names_row_and_redis_key(
     client, settings, alice, redis_client
 ):
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    use_session_backend(settings, "cached_db")
     login(client)
     key = session_cookie(client)
 
@@ -115,7 +116,7 @@ def test_inspect_session_on_the_file_backend_names_the_file(client, alice, file_
 
 
 def test_inspect_session_on_signed_cookies_says_there_is_no_server_side_storage(settings):
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    use_session_backend(settings, "signed_cookies")
 
     with pytest.raises(CommandError, match="no server-side storage"):
         inspect("0" * 32)

@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from core import session_inspect
 from core.memcached import memcached_cache
+from core.session_backends.registry import SESSION_BACKENDS
 from tests.support.accounts import STRONG_PASSWORD
 from tests.support.chatting import create_user
 from tests.support.servers import production_env
@@ -38,11 +39,12 @@ def server(start_server, memcached):
 def memcached_store(settings, memcached):
     """The server's session configuration in this process, for reading its sessions back."""
     sessions = memcached_cache(memcached.url, connect_timeout=1.0, timeout=2.0)
+    backend = SESSION_BACKENDS["memcached"]
     with override_settings(
-        CACHES={**settings.CACHES, "sessions": sessions},
-        SESSION_CACHE_ALIAS="sessions",
-        SESSION_BACKEND="memcached",
-        SESSION_ENGINE=settings.SESSION_ENGINES["memcached"],
+        CACHES={**settings.CACHES, backend.cache_alias: sessions},
+        SESSION_CACHE_ALIAS=backend.cache_alias,
+        SESSION_BACKEND=backend.name,
+        SESSION_ENGINE=backend.engine,
     ):
         yield session_inspect.session_store_class()
 

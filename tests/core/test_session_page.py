@@ -8,6 +8,7 @@ from django.contrib.sessions.models import Session
 
 from core.session_inspect import mask_session_key
 from tests.support.accounts import login, redis_session_key, session_cookie
+from tests.support.sessions import use_session_backend
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +100,7 @@ def test_session_page_is_never_cached(client):
 
 
 def test_session_page_on_the_db_backend_shows_the_database_row(client, settings, alice):
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    use_session_backend(settings, "db")
     login(client, remember="on")
     key = session_cookie(client)
 
@@ -118,7 +119,7 @@ def test_session_page_on_the_db_backend_shows_the_database_row(client, settings,
 def test_session_page_on_the_cached_db_backend_shows_row_and_redis_key(
     client, settings, alice, redis_client
 ):
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    use_session_backend(settings, "cached_db")
     login(client, remember="on")
     key = session_cookie(client)
 
@@ -148,7 +149,7 @@ def test_session_page_on_the_file_backend_shows_the_file(client, alice, file_ses
 def test_session_page_on_signed_cookies_says_there_is_no_server_side_storage(
     client, settings, alice
 ):
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    use_session_backend(settings, "signed_cookies")
     login(client)
 
     response = client.get(SESSION_URL)

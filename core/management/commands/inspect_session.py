@@ -1,6 +1,8 @@
 """``manage.py inspect_session SESSION_KEY``: one session as its store holds it."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core import session_inspect
 
@@ -13,10 +15,10 @@ class Command(BaseCommand):
         "file), its remaining lifetime and the names of the keys it holds (values are not shown)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("session_key", help="the value of the visitor's session cookie")
 
-    def handle(self, *args, session_key, **options):
+    def handle(self, *args: Any, session_key: str, **options: Any) -> None:
         backend = session_inspect.session_backend_name()
         if not session_inspect.session_has_server_side_storage():
             raise CommandError(

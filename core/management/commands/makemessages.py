@@ -25,19 +25,20 @@ _CALLS = {
 }
 
 
-def jinja2_engine_for(path):
+def jinja2_engine_for(path: str | Path) -> Jinja2 | None:
     """The Jinja2 engine whose template directories hold ``path``, or None."""
-    path = Path(path).resolve()
+    resolved = Path(path).resolve()
     for engine in engines.all():
-        dirs = engine.template_dirs if isinstance(engine, Jinja2) else ()
-        if any(path.is_relative_to(Path(directory).resolve()) for directory in dirs):
+        if isinstance(engine, Jinja2) and any(
+            resolved.is_relative_to(Path(directory).resolve()) for directory in engine.template_dirs
+        ):
             return engine
     return None
 
 
-def jinja2_to_python(engine, source):
+def jinja2_to_python(engine: Jinja2, source: str) -> str:
     """Pseudo-Python with the messages of the Jinja2 template ``source``, line for line."""
-    lines = [[] for _ in range(source.count("\n") + 1)]
+    lines: list[list[str]] = [[] for _ in range(source.count("\n") + 1)]
     for lineno, function, message in engine.env.extract_translations(source):
         strings = [message] if isinstance(message, str) else list(message)
         # A None stands for a non-literal argument (the count of ngettext): not a message.
@@ -48,7 +49,9 @@ def jinja2_to_python(engine, source):
 
 
 class BuildFile(makemessages.BuildFile):
-    def preprocess(self):
+    """A file to extract messages from, read with Jinja2's parser when it is a Jinja2 template."""
+
+    def preprocess(self) -> None:
         engine = jinja2_engine_for(self.path) if self.is_templatized else None
         if engine is None:
             return super().preprocess()
@@ -59,4 +62,6 @@ class BuildFile(makemessages.BuildFile):
 
 
 class Command(makemessages.Command):
+    """Django's ``makemessages``, with the Jinja2 templates read by :class:`BuildFile`."""
+
     build_file_class = BuildFile
