@@ -5,13 +5,23 @@ received; the mixins here keep its semantics (one handler at a time, in arrival 
 raised in the consumer) without either.
 """
 
+from __future__ import annotations
+
 import asyncio
 import functools
 import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
+
+# ASGI's scope and messages, as Channels' consumers handle them: plain dicts.
+Scope = dict[str, Any]
+ASGIMessage = dict[str, Any]
+Receive = Callable[[], Awaitable[ASGIMessage]]
+Send = Callable[[ASGIMessage], Awaitable[None]]
 
 
 class DirectDispatchMixin:
@@ -26,7 +36,7 @@ class DirectDispatchMixin:
     that redis-py can lose: :meth:`chat.consumers.ChatConsumer.renewing` handles that.)
     """
 
-    async def dispatch(self, message):
+    async def dispatch(self, message: ASGIMessage) -> None:
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -48,10 +58,16 @@ class SerialDispatchMixin:
     theirs.
     """
 
-    async def __call__(self, scope, receive, send):
+    if TYPE_CHECKING:
+        # Provided by the consumer class it is mixed into (Channels' AsyncConsumer).
+        channel_layer_alias: str | None
+
+        async def dispatch(self, message: ASGIMessage) -> None: ...
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources = [receive]
+        sources: list[Receive] = [receive]
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
@@ -64,9 +80,10 @@ class SerialDispatchMixin:
                     await self.dispatch(await receive())
             except StopConsumer:
                 return
-        inbox = asyncio.Queue()
+        # A message received, or the error that ended its source.
+        inbox: asyncio.Queue[ASGIMessage | Exception] = asyncio.Queue()
 
-        async def forward(source, stamp=False):
+        async def forward(source: Receive, stamp: bool = False) -> None:
             try:
                 while True:
                     message = await source()
@@ -74,26 +91,26 @@ class SerialDispatchMixin:
                         # When the frame arrived, before it waits behind slow handlers: the
                         # chat's rate limit counts it then (chat/live.py).
                         message["received_at"] = time.monotonic()
-                    inbox.put_nowait((message, None))
+                    inbox.put_nowait(message)
             except Exception as exc:
-                inbox.put_nowait((None, exc))
+                inbox.put_nowait(exc)
 
         forwarders = [
             asyncio.ensure_future(forward(source, stamp=source is receive)) for source in sources
         ]
         try:
             while True:
-                message, error = await inbox.get()
-                if error is not None:
-                    raise error
-                await self.dispatch(message)
+                received = await inbox.get()
+                if isinstance(received, Exception):
+                    raise received
+                await self.dispatch(received)
         except StopConsumer:
             pass
         finally:
             await stop_tasks(forwarders)
 
 
-async def stop_tasks(tasks):
+async def stop_tasks(tasks: Iterable[asyncio.Task[Any]]) -> None:
     """Cancel ``tasks`` and wait until all have ended.
 
     A cancel() can be lost in a channel layer receive (see chat.consumers.ChatConsumer.renewing):
