@@ -180,10 +180,8 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         try:
             event = protocol.parse_client_event(text_data, bytes_data)
             client_id = protocol.client_id_of(event)
-            try:
-                text = services.validate_message_text(event.get("text"))
-            except ValidationError as exc:
-                raise ProtocolError.refusing(exc) from None
+            # The limit comes before the service, which validates the message as it stores it:
+            # a message the service refuses counts against the limit too.
             try:
                 await self.check_rate_limit()
             except ProtocolError as refusal:
@@ -192,7 +190,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
                 message = await self.posted_before(client_id, refusal)
                 created = False
             else:
-                message, created = await self.post_message(text, client_id)
+                message, created = await self.post_message(event.get("text"), client_id)
         except ProtocolError as exc:
             await self.send_event(protocol.error_event(exc.code, exc.detail, client_id))
             return
@@ -260,8 +258,9 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
             raise refusal
         return stored
 
-    async def post_message(self, text: str, client_id: str | None) -> tuple[Message, bool]:
-        """``(message, created)``: stored now, or before under the same client id."""
+    async def post_message(self, text: object, client_id: str | None) -> tuple[Message, bool]:
+        """``(message, created)``: stored now, or before under the same client id;
+        :class:`ProtocolError` when the service refuses it (e.g. its text) or cannot store it."""
         try:
             return await database_sync_to_async(services.post_message_once)(
                 user=self.user, room=self.room_name, text=text, client_id=client_id
