@@ -29,8 +29,9 @@ class DirectDispatchMixin:
 
     Since Channels 4.2, ``AsyncConsumer.dispatch`` runs ``close_old_connections`` in a worker
     thread before every handler: a thread hop for every WebSocket message and every group
-    message delivered, most of the CPU an echo costs. These consumers reach the database only
-    through ``database_sync_to_async``, which closes old connections around each call itself.
+    message delivered, dearer than the handlers of an echo or a broadcast themselves. These
+    consumers reach the database only through ``database_sync_to_async``, which closes old
+    connections around each call itself.
 
     A consumer using it must not touch the ORM any other way. (The hop also hid a cancellation
     that redis-py can lose: :meth:`chat.consumers.ChatConsumer.renewing` handles that.)
@@ -48,8 +49,8 @@ class SerialDispatchMixin:
     without creating a task per message.
 
     Channels' ``await_many_dispatch`` makes a new task for the next message of a source and an
-    ``asyncio.wait()`` over all sources for every message handled: with a few hundred consumers
-    getting every broadcast of a busy room, that becomes most of the server's work. Here each source
+    ``asyncio.wait()`` over all sources for every message handled: every consumer of a room pays
+    that for every broadcast, so it grows with the room's size times its traffic. Here each source
     has one long-lived task that forwards its messages, in order, to the consumer's inbox, and one
     loop dispatches them in arrival order, so a handler still never runs while another one does. A
     consumer without a channel layer (the echo) has nothing to forward and reads its client in a
