@@ -8,7 +8,7 @@ class ChatConfig(AppConfig):
     name = "chat"
     verbose_name = "Chat"
 
-    def ready(self):
+    def ready(self) -> None:
         from django.db.models.signals import post_delete
 
         from chat import signals

@@ -1,9 +1,13 @@
 """What the chat tells the open pages besides a room's own messages: a moderator's deletions and
 the rooms' message counts (the room list), through the channel layer, so across processes."""
 
+from __future__ import annotations
+
 import asyncio
 import hashlib
 import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -13,6 +17,9 @@ from django.conf import settings
 from chat import protocol, selectors
 from chat.converters import is_room_name
 
+if TYPE_CHECKING:
+    from channels.layers import BaseChannelLayer
+
 logger = logging.getLogger(__name__)
 
 # Every chat connection is in this group, to keep its room list live. Room groups are
@@ -20,7 +27,7 @@ logger = logging.getLogger(__name__)
 ROOMS_GROUP = "chat.list.rooms"
 
 
-def room_group_name(room_name):
+def room_group_name(room_name: str) -> str:
     """The channel layer group of a room. Channels allows group names of ASCII letters, digits,
     ``-``, ``_`` and ``.`` only: a name in another script goes by a digest of its UTF-8."""
     if room_name.isascii():
@@ -29,11 +36,11 @@ def room_group_name(room_name):
     return f"chat.u.{digest}"
 
 
-def encode(event):
+def encode(event: Mapping[str, Any]) -> str:
     return protocol.encode_event(event)
 
 
-async def room_activity_event(room):
+async def room_activity_event(room: str) -> protocol.Event:
     messages, last_message_at = await database_sync_to_async(selectors.room_summary)(room)
     return protocol.room_activity_event(room, messages, last_message_at)
 
@@ -43,17 +50,17 @@ class RoomActivity:
     ``CHAT_ROOM_ACTIVITY_INTERVAL`` seconds per room and process: a busy room costs one count
     query and one broadcast per interval, not one per message."""
 
-    def __init__(self):
-        self.due = {}  # room -> the task that will announce it
+    def __init__(self) -> None:
+        self.due: dict[str, asyncio.Task[None]] = {}  # room -> the task that will announce it
 
-    def touched(self, channel_layer, room):
+    def touched(self, channel_layer: BaseChannelLayer, room: str) -> None:
         task = self.due.get(room)
         # A task of another event loop (a test's, since closed) will never run: replace it.
         if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
             return
         self.due[room] = asyncio.get_running_loop().create_task(self.announce(channel_layer, room))
 
-    async def announce(self, channel_layer, room):
+    async def announce(self, channel_layer: BaseChannelLayer, room: str) -> None:
         try:
             await asyncio.sleep(settings.CHAT_ROOM_ACTIVITY_INTERVAL)
         finally:
@@ -73,11 +80,11 @@ class RoomActivity:
 _room_activity = RoomActivity()
 
 
-def room_activity():
+def room_activity() -> RoomActivity:
     return _room_activity
 
 
-def announce_deletion(room, message_id):
+def announce_deletion(room: str, message_id: int) -> None:
     """Tell the room's open pages that a message is gone, and every room list the new count.
     Synchronous: called after the deleting transaction commits (admin views, shell)."""
     if not is_room_name(room):

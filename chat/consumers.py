@@ -1,7 +1,11 @@
 """The WebSocket consumers: the seed's echo and the chat rooms (protocol in chat/protocol.py)."""
 
+from __future__ import annotations
+
 import asyncio
 import logging
+from collections.abc import Awaitable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -13,12 +17,24 @@ from redis.exceptions import RedisError
 
 from chat import broadcasts, live, protocol, selectors, services
 from chat.broadcasts import ROOMS_GROUP
-from chat.dispatch import DirectDispatchMixin, SerialDispatchMixin
+from chat.dispatch import (
+    ASGIMessage,
+    DirectDispatchMixin,
+    Receive,
+    Scope,
+    Send,
+    SerialDispatchMixin,
+)
 from chat.protocol import ErrorCode, ProtocolError
 from core import session_ends
 from server.ws_guard import CLOSE_LOGGED_OUT, note_accepted
 
+if TYPE_CHECKING:
+    from chat.models import Message
+
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class EchoConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsumer):
@@ -30,7 +46,7 @@ class EchoConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
     # is down. (An alias that is not configured gives no layer.)
     channel_layer_alias = None
 
-    async def receive(self, text_data=None, bytes_data=None):
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is not None:
             await self.send(text_data=text_data)
         else:
@@ -51,15 +67,16 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
     other server processes sharing the layer's Redis are in the same room.
     """
 
-    presence_task = None
+    presence_task: asyncio.Task[None] | None = None
     in_room = False
-    session_groups = ()
+    session_groups: tuple[str, ...] = ()
     # Set once the session has ended: frames still queued are not posted.
     ended = False
     accepted = False
-    frame_received_at = None
+    frame_received_at: float | None = None
+    presence_users: tuple[str, ...] | None
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.consumer_task = asyncio.current_task()
         try:
             await super().__call__(scope, receive, send)
@@ -82,7 +99,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
             if self.presence_task is not None:
                 self.presence_task.cancel()
 
-    async def connect(self):
+    async def connect(self) -> None:
         self.user = self.scope["user"]
         if not self.user.is_authenticated:
             # Accepted, then closed as "logged out": a refused handshake (HTTP 403) would look
@@ -117,16 +134,18 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         await self.announce_presence(state, always=True)
         self.presence_task = asyncio.create_task(self.keep_presence())
 
-    async def accept(self, subprotocol=None, headers=None):
+    async def accept(
+        self, subprotocol: str | None = None, headers: Iterable[tuple[bytes, bytes]] | None = None
+    ) -> None:
         await super().accept(subprotocol, headers)
         self.accepted = True
         note_accepted(self.scope)
 
-    async def join_groups(self):
+    async def join_groups(self) -> None:
         for group in (self.room_group_name, ROOMS_GROUP, *self.session_groups):
             await self.channel_layer.group_add(group, self.channel_name)
 
-    async def end_session(self):
+    async def end_session(self) -> None:
         """Close with 4401, "logged out" (server/ws_guard.py): the page stops retrying."""
         if self.ended:
             return
@@ -135,10 +154,10 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
             await self.accept()
         await self.close(code=CLOSE_LOGGED_OUT)
 
-    async def disconnect(self, code):
+    async def disconnect(self, code: int) -> None:
         await self.leave_room()
 
-    async def leave_room(self):
+    async def leave_room(self) -> None:
         if not self.in_room:
             return
         self.in_room = False
@@ -149,23 +168,20 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         state = await live.presence().leave(self.room_name, self.channel_name, self.username)
         await self.announce_presence(state)
 
-    async def websocket_receive(self, message):
+    async def websocket_receive(self, message: ASGIMessage) -> None:
         # When the frame arrived (chat/dispatch.py), for the rate limit.
         self.frame_received_at = message.get("received_at")
         await super().websocket_receive(message)
 
-    async def receive(self, text_data=None, bytes_data=None):
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.ended:
             return
         client_id = None
         try:
             event = protocol.parse_client_event(text_data, bytes_data)
             client_id = protocol.client_id_of(event)
-            text = event.get("text")
-            try:
-                services.validate_message_text(text)
-            except ValidationError as exc:
-                raise ProtocolError(exc.code, exc.messages[0]) from None
+            # The limit comes before the service, which validates the message as it stores it:
+            # a message the service refuses counts against the limit too.
             try:
                 await self.check_rate_limit()
             except ProtocolError as refusal:
@@ -174,7 +190,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
                 message = await self.posted_before(client_id, refusal)
                 created = False
             else:
-                message, created = await self.post_message(text, client_id)
+                message, created = await self.post_message(event.get("text"), client_id)
         except ProtocolError as exc:
             await self.send_event(protocol.error_event(exc.code, exc.detail, client_id))
             return
@@ -206,13 +222,13 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         else:
             broadcasts.room_activity().touched(self.channel_layer, self.room_name)
 
-    async def within_redis_timeout(self, operation):
+    async def within_redis_timeout(self, operation: Awaitable[T]) -> T:
         """Await ``operation`` for at most ``REDIS_SOCKET_TIMEOUT`` seconds, else TimeoutError:
         the sender hears of an outage within that, whatever the client's own retries."""
         async with asyncio.timeout(settings.REDIS_SOCKET_TIMEOUT):
             return await operation
 
-    async def check_rate_limit(self):
+    async def check_rate_limit(self) -> None:
         limiter = live.message_rate_limiter()
         try:
             allowed = await self.within_redis_timeout(
@@ -228,7 +244,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
                 f"{settings.CHAT_RATE_WINDOW_SECONDS:g} seconds; slow down.",
             )
 
-    async def posted_before(self, client_id, refusal):
+    async def posted_before(self, client_id: str | None, refusal: ProtocolError) -> Message:
         """The message stored before under ``client_id``; else ``refusal`` is raised."""
         if client_id is None or refusal.code != ErrorCode.RATE_LIMITED:
             raise refusal
@@ -242,14 +258,15 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
             raise refusal
         return stored
 
-    async def post_message(self, text, client_id):
-        """``(message, created)``: stored now, or before under the same client id."""
+    async def post_message(self, text: object, client_id: str | None) -> tuple[Message, bool]:
+        """``(message, created)``: stored now, or before under the same client id;
+        :class:`ProtocolError` when the service refuses it (e.g. its text) or cannot store it."""
         try:
             return await database_sync_to_async(services.post_message_once)(
                 user=self.user, room=self.room_name, text=text, client_id=client_id
             )
         except ValidationError as exc:
-            raise ProtocolError(exc.code, exc.messages[0]) from None
+            raise ProtocolError.refusing(exc) from None
         except DatabaseError:
             logger.exception("storing a message in room %s failed", self.room_name)
             raise ProtocolError(
@@ -258,26 +275,26 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
 
     # Handlers of the room group's events
 
-    async def chat_message(self, event):
+    async def chat_message(self, event: dict[str, Any]) -> None:
         if event["id"] <= self.history_last_id:
             return
         await self.send(text_data=event["text"])
 
-    async def message_deleted(self, event):
+    async def message_deleted(self, event: dict[str, Any]) -> None:
         await self.send_event(protocol.message_deleted_event(event["id"]))
 
-    async def room_activity(self, event):
+    async def room_activity(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["text"])
 
-    async def presence_update(self, event):
+    async def presence_update(self, event: dict[str, Any]) -> None:
         await self.show_presence(tuple(event["users"]), event["version"])
 
     # Handlers of the session's and the user's events (core/session_ends.py)
 
-    async def session_ended(self, event):
+    async def session_ended(self, event: dict[str, Any]) -> None:
         await self.end_session()
 
-    async def user_changed(self, event):
+    async def user_changed(self, event: dict[str, Any]) -> None:
         end, self.session_auth_hash = session_ends.should_end(
             event, session_auth_hash=self.session_auth_hash, uid=self.session_uid
         )
@@ -286,7 +303,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
 
     # Presence
 
-    async def announce_presence(self, state, always=False):
+    async def announce_presence(self, state: live.Presence, always: bool = False) -> None:
         if state.changed:
             await self.channel_layer.group_send(
                 self.room_group_name,
@@ -295,7 +312,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         elif always:
             await self.show_presence(state.users, state.version)
 
-    async def show_presence(self, users, version):
+    async def show_presence(self, users: tuple[str, ...], version: int) -> None:
         # Broadcasts from several processes can arrive out of order: keep the newest, and skip
         # repeats of what the client already shows.
         if version < self.presence_version:
@@ -305,7 +322,7 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
             self.presence_users = users
             await self.send_event(protocol.presence_event(users))
 
-    def renewing(self):
+    def renewing(self) -> bool:
         """Whether the presence renewals go on: not once this consumer has left its room or been
         cancelled, even before it has ended.
 
@@ -319,9 +336,9 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
         be the presence change that the renewals hold back.
         """
         task = self.consumer_task
-        return self.in_room and not task.cancelling() and not task.done()
+        return self.in_room and task is not None and not task.cancelling() and not task.done()
 
-    async def keep_presence(self):
+    async def keep_presence(self) -> None:
         """Renew this connection's presence entry and its room group membership; the renewal
         also prunes the entries of vanished processes and announces the change."""
         interval = settings.CHAT_PRESENCE_TTL / 3
@@ -343,5 +360,5 @@ class ChatConsumer(SerialDispatchMixin, DirectDispatchMixin, AsyncWebsocketConsu
                 # A transient Redis failure must not end the renewals for good.
                 logger.exception("renewing presence in room %s failed", self.room_name)
 
-    async def send_event(self, event):
+    async def send_event(self, event: protocol.Event) -> None:
         await self.send(text_data=encode_event(event))

@@ -11,7 +11,7 @@ ROOM_NAME_MAX_LENGTH = 64
 _ROOM_NAME_RE = re.compile(rf"\A{ROOM_NAME_PATTERN}\Z")
 
 
-def is_room_name(value):
+def is_room_name(value: object) -> bool:
     """True when ``value`` can name a room: letters and digits of any script, ``-`` and ``_``,
     1 to 64 of them."""
     return isinstance(value, str) and _ROOM_NAME_RE.match(value) is not None
@@ -22,10 +22,10 @@ class RoomNameConverter:
 
     regex = ROOM_NAME_PATTERN
 
-    def to_python(self, value):
+    def to_python(self, value: str) -> str:
         return value
 
-    def to_url(self, value):
+    def to_url(self, value: str) -> str:
         if not is_room_name(value):
             raise ValueError(f"{value!r} is not a room name")
         return value

@@ -5,13 +5,23 @@ received; the mixins here keep its semantics (one handler at a time, in arrival 
 raised in the consumer) without either.
 """
 
+from __future__ import annotations
+
 import asyncio
 import functools
 import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
+
+# ASGI's scope and messages, as Channels' consumers handle them: plain dicts.
+Scope = dict[str, Any]
+ASGIMessage = dict[str, Any]
+Receive = Callable[[], Awaitable[ASGIMessage]]
+Send = Callable[[ASGIMessage], Awaitable[None]]
 
 
 class DirectDispatchMixin:
@@ -19,14 +29,15 @@ class DirectDispatchMixin:
 
     Since Channels 4.2, ``AsyncConsumer.dispatch`` runs ``close_old_connections`` in a worker
     thread before every handler: a thread hop for every WebSocket message and every group
-    message delivered, most of the CPU an echo costs. These consumers reach the database only
-    through ``database_sync_to_async``, which closes old connections around each call itself.
+    message delivered, dearer than the handlers of an echo or a broadcast themselves. These
+    consumers reach the database only through ``database_sync_to_async``, which closes old
+    connections around each call itself.
 
     A consumer using it must not touch the ORM any other way. (The hop also hid a cancellation
     that redis-py can lose: :meth:`chat.consumers.ChatConsumer.renewing` handles that.)
     """
 
-    async def dispatch(self, message):
+    async def dispatch(self, message: ASGIMessage) -> None:
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -38,8 +49,8 @@ class SerialDispatchMixin:
     without creating a task per message.
 
     Channels' ``await_many_dispatch`` makes a new task for the next message of a source and an
-    ``asyncio.wait()`` over all sources for every message handled: with a few hundred consumers
-    getting every broadcast of a busy room, that becomes most of the server's work. Here each source
+    ``asyncio.wait()`` over all sources for every message handled: every consumer of a room pays
+    that for every broadcast, so it grows with the room's size times its traffic. Here each source
     has one long-lived task that forwards its messages, in order, to the consumer's inbox, and one
     loop dispatches them in arrival order, so a handler still never runs while another one does. A
     consumer without a channel layer (the echo) has nothing to forward and reads its client in a
@@ -48,10 +59,16 @@ class SerialDispatchMixin:
     theirs.
     """
 
-    async def __call__(self, scope, receive, send):
+    if TYPE_CHECKING:
+        # Provided by the consumer class it is mixed into (Channels' AsyncConsumer).
+        channel_layer_alias: str | None
+
+        async def dispatch(self, message: ASGIMessage) -> None: ...
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources = [receive]
+        sources: list[Receive] = [receive]
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
@@ -64,9 +81,10 @@ class SerialDispatchMixin:
                     await self.dispatch(await receive())
             except StopConsumer:
                 return
-        inbox = asyncio.Queue()
+        # A message received, or the error that ended its source.
+        inbox: asyncio.Queue[ASGIMessage | Exception] = asyncio.Queue()
 
-        async def forward(source, stamp=False):
+        async def forward(source: Receive, stamp: bool = False) -> None:
             try:
                 while True:
                     message = await source()
@@ -74,26 +92,26 @@ class SerialDispatchMixin:
                         # When the frame arrived, before it waits behind slow handlers: the
                         # chat's rate limit counts it then (chat/live.py).
                         message["received_at"] = time.monotonic()
-                    inbox.put_nowait((message, None))
+                    inbox.put_nowait(message)
             except Exception as exc:
-                inbox.put_nowait((None, exc))
+                inbox.put_nowait(exc)
 
         forwarders = [
             asyncio.ensure_future(forward(source, stamp=source is receive)) for source in sources
         ]
         try:
             while True:
-                message, error = await inbox.get()
-                if error is not None:
-                    raise error
-                await self.dispatch(message)
+                received = await inbox.get()
+                if isinstance(received, Exception):
+                    raise received
+                await self.dispatch(received)
         except StopConsumer:
             pass
         finally:
             await stop_tasks(forwarders)
 
 
-async def stop_tasks(tasks):
+async def stop_tasks(tasks: Iterable[asyncio.Task[Any]]) -> None:
     """Cancel ``tasks`` and wait until all have ended.
 
     A cancel() can be lost in a channel layer receive (see chat.consumers.ChatConsumer.renewing):

@@ -6,6 +6,8 @@ process's memory. Each operation on Redis is one Lua script, atomic, timed by th
 clock so that the processes' clocks need not agree.
 """
 
+from __future__ import annotations
+
 import asyncio
 import bisect
 import itertools
@@ -13,17 +15,25 @@ import time
 import uuid
 import weakref
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from django.conf import settings
 
 from core.redis_connections import aclose_async_client
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
 # redis.asyncio clients belong to the event loop they were made on: one per loop.
-_clients = weakref.WeakKeyDictionary()
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis] = weakref.WeakKeyDictionary()
+
+# What a presence operation does to the connection's member.
+PresenceAction = Literal["add", "remove"]
 
 
-def redis_client():
+def redis_client() -> Redis:
     """The Redis client of the running event loop."""
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
@@ -34,14 +44,14 @@ def redis_client():
     return client
 
 
-async def close_redis_client():
+async def close_redis_client() -> None:
     """Close the running event loop's client, e.g. before the loop ends."""
     client = _clients.pop(asyncio.get_running_loop(), None)
     if client is not None:
         await aclose_async_client(client)
 
 
-def _key(*parts):
+def _key(*parts: str) -> str:
     return ":".join([settings.CHAT_KEY_PREFIX, *parts])
 
 
@@ -56,7 +66,7 @@ class Presence:
     presence broadcasts out of order (from several processes) keeps the newest; ``changed``
     says whether this operation changed the room."""
 
-    users: tuple
+    users: tuple[str, ...]
     version: int
     changed: bool
 
@@ -80,7 +90,7 @@ return {version, changed and 1 or 0, redis.call('ZRANGE', KEYS[1], 0, -1)}
 """
 
 
-def _users(members):
+def _users(members: Iterable[bytes | str]) -> tuple[str, ...]:
     names = set()
     for member in members:
         if isinstance(member, bytes):
@@ -96,24 +106,31 @@ class PresenceStore:
     ``remove``, pruning expired members as they go.
     """
 
-    async def join(self, room, connection, username):
+    async def join(self, room: str, connection: str, username: str) -> Presence:
         return await self._run(room, "add", connection, username)
 
     # Renewing is joining again: the member's expiry moves forward; if it had expired meanwhile,
     # it is back and the change is reported.
     renew = join
 
-    async def leave(self, room, connection, username):
+    async def leave(self, room: str, connection: str, username: str) -> Presence:
         return await self._run(room, "remove", connection, username)
+
+    async def _run(
+        self, room: str, action: PresenceAction, connection: str, username: str
+    ) -> Presence:
+        raise NotImplementedError
 
 
 class RedisPresence(PresenceStore):
     """Presence in Redis, for any number of processes."""
 
-    def __init__(self, ttl):
+    def __init__(self, ttl: float) -> None:
         self.ttl_ms = max(1, round(ttl * 1000))
 
-    async def _run(self, room, action, connection, username):
+    async def _run(
+        self, room: str, action: PresenceAction, connection: str, username: str
+    ) -> Presence:
         script = redis_client().register_script(_PRESENCE_SCRIPT)
         version, changed, members = await script(
             keys=[_key("presence", room)],
@@ -125,12 +142,15 @@ class RedisPresence(PresenceStore):
 class LocalPresence(PresenceStore):
     """Presence in this process's memory, for the embedded default (one process)."""
 
-    def __init__(self, ttl):
+    def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self.rooms = defaultdict(dict)  # room -> {(connection, username): expiry}
+        # room -> {(connection, username): expiry}
+        self.rooms: defaultdict[str, dict[tuple[str, str], float]] = defaultdict(dict)
         self.versions = itertools.count(1)
 
-    async def _run(self, room, action, connection, username):
+    async def _run(
+        self, room: str, action: PresenceAction, connection: str, username: str
+    ) -> Presence:
         members = self.rooms[room]
         now = time.monotonic()
         expired = [member for member, expiry in members.items() if expiry <= now]
@@ -172,7 +192,7 @@ return 1
 """
 
 
-def _age(received_at):
+def _age(received_at: float | None) -> float:
     """How long ago (s, never negative) a frame received at monotonic ``received_at`` arrived."""
     if received_at is None:
         return 0.0
@@ -182,11 +202,11 @@ def _age(received_at):
 class RedisRateLimiter:
     """At most ``limit`` hits per ``window`` seconds per key, counted across processes."""
 
-    def __init__(self, limit, window):
+    def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window_ms = round(window * 1000)
 
-    async def hit(self, key, received_at=None):
+    async def hit(self, key: str, received_at: float | None = None) -> bool:
         """Record a hit for ``key`` made at ``received_at`` (``time.monotonic()``; now if None)
         and return True, or return False when over the limit."""
         script = redis_client().register_script(_RATE_SCRIPT)
@@ -200,12 +220,12 @@ class RedisRateLimiter:
 class LocalRateLimiter:
     """At most ``limit`` hits per ``window`` seconds per key, in this process."""
 
-    def __init__(self, limit, window):
+    def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window = window
-        self.hits = defaultdict(deque)
+        self.hits: defaultdict[str, deque[float]] = defaultdict(deque)
 
-    async def hit(self, key, received_at=None):
+    async def hit(self, key: str, received_at: float | None = None) -> bool:
         hits = self.hits[key]
         now = time.monotonic()
         at = now if received_at is None else min(received_at, now)
@@ -221,11 +241,11 @@ class LocalRateLimiter:
 # The instances the consumers use
 # ------------------------------------------------------------------------------------------------
 
-_local_presence = None
-_local_rate_limiter = None
+_local_presence: LocalPresence | None = None
+_local_rate_limiter: LocalRateLimiter | None = None
 
 
-def presence():
+def presence() -> PresenceStore:
     """The presence store for the settings in force."""
     global _local_presence
     if settings.REDIS is not None:
@@ -235,7 +255,7 @@ def presence():
     return _local_presence
 
 
-def message_rate_limiter():
+def message_rate_limiter() -> RedisRateLimiter | LocalRateLimiter:
     """The limiter of chat messages per user for the settings in force
     (``CHAT_MESSAGES_PER_WINDOW`` per ``CHAT_RATE_WINDOW_SECONDS``)."""
     global _local_rate_limiter

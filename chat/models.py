@@ -67,5 +67,5 @@ class Message(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.room} #{self.pk} {self.user_id}: {self.text[:40]}"

@@ -9,12 +9,24 @@ unknown). A resend of a stored (user, client id) is answered to its sender only,
 stored ``message`` event.
 """
 
+from __future__ import annotations
+
 import datetime
 import enum
 import json
 import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from chat.models import CLIENT_ID_PATTERN
+
+if TYPE_CHECKING:
+    from django.core.exceptions import ValidationError
+
+    from chat.models import Message
+
+# One event as a JSON object, either way.
+Event = dict[str, Any]
 
 
 class ErrorCode(enum.StrEnum):
@@ -27,21 +39,36 @@ class ErrorCode(enum.StrEnum):
     TEXT_TOO_LONG = "text_too_long"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
+    # Refused by a rule of the services that has no code of its own above.
+    INVALID = "invalid"
+
+
+_ERROR_CODES = frozenset(ErrorCode)
 
 
 class ProtocolError(Exception):
     """A client frame the server refuses; the connection stays open."""
 
-    def __init__(self, code, detail):
+    def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
         self.code = ErrorCode(code)
         self.detail = detail
+
+    @classmethod
+    def refusing(cls, error: ValidationError) -> ProtocolError:
+        """The refusal a service's :class:`ValidationError` tells the client: with its code when
+        the protocol has it, else ``invalid`` (a code the clients do not know would be no
+        better than none)."""
+        code = error.code
+        if code is None or code not in _ERROR_CODES:
+            code = ErrorCode.INVALID
+        return cls(code, error.messages[0])
 
 
 CLIENT_EVENT_TYPES = frozenset({"message"})
 
 
-def parse_client_event(text_data, bytes_data=None):
+def parse_client_event(text_data: str | None, bytes_data: bytes | None = None) -> Event:
     """The event object of one client frame; :class:`ProtocolError` when it is not one."""
     if text_data is None:
         raise ProtocolError(ErrorCode.MALFORMED, "Binary frames are not part of the protocol.")
@@ -61,7 +88,7 @@ def parse_client_event(text_data, bytes_data=None):
 _CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
 
 
-def client_id_of(event):
+def client_id_of(event: Mapping[str, Any]) -> str | None:
     """The event's optional ``client_id``; :class:`ProtocolError` when it is not a valid one."""
     client_id = event.get("client_id")
     if client_id is None:
@@ -74,43 +101,45 @@ def client_id_of(event):
     return client_id
 
 
-def encode_event(event):
+def encode_event(event: Mapping[str, Any]) -> str:
     """One event as the text of a WebSocket frame."""
     return json.dumps(event, ensure_ascii=False)
 
 
-def timestamp(moment):
+def timestamp(moment: datetime.datetime) -> str:
     """``2026-11-21T14:03:05.123Z``: UTC, milliseconds."""
     moment = moment.astimezone(datetime.UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def message_data(message):
+def message_data(message: Message) -> Event:
     """A stored :class:`chat.models.Message` as the protocol shows it."""
     return {
         "type": "message",
         "id": message.pk,
         # None once the author's account is deleted (the page shows "deleted user").
-        "user": message.user.get_username() if message.user_id is not None else None,
+        "user": message.user.get_username() if message.user is not None else None,
         "text": message.text,
         "sent_at": timestamp(message.created_at),
         "client_id": message.client_id,
     }
 
 
-def history_event(messages):
+def history_event(messages: Iterable[Message]) -> Event:
     return {"type": "history", "messages": [message_data(message) for message in messages]}
 
 
-def presence_event(users):
+def presence_event(users: Iterable[str]) -> Event:
     return {"type": "presence", "users": list(users)}
 
 
-def message_deleted_event(message_id):
+def message_deleted_event(message_id: int) -> Event:
     return {"type": "message_deleted", "id": message_id}
 
 
-def room_activity_event(room, messages, last_message_at):
+def room_activity_event(
+    room: str, messages: int, last_message_at: datetime.datetime | None
+) -> Event:
     """A room's message count now (0 once its last message is deleted), for the room lists."""
     return {
         "type": "room_activity",
@@ -120,7 +149,7 @@ def room_activity_event(room, messages, last_message_at):
     }
 
 
-def error_event(code, detail, client_id=None):
+def error_event(code: str, detail: str, client_id: str | None = None) -> Event:
     return {
         "type": "error",
         "code": str(ErrorCode(code)),

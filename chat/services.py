@@ -1,6 +1,10 @@
 """Writes of the chat app. Synchronous: async consumers call them through
 ``database_sync_to_async``."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -8,9 +12,13 @@ from django.utils.translation import gettext as _
 from chat import selectors
 from chat.models import MESSAGE_MAX_LENGTH, Message, validate_client_id, validate_room_name
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def validate_message_text(text):
-    """Refuse what cannot be posted, with the code the chat protocol reports to the client."""
+
+def validate_message_text(text: object) -> str:
+    """``text`` if it can be posted; else :class:`ValidationError`, with the code the chat
+    protocol reports to the client."""
     if not isinstance(text, str):
         raise ValidationError(_("The text must be a string."), code="malformed")
     try:
@@ -28,32 +36,38 @@ def validate_message_text(text):
             code="text_too_long",
             params={"limit": MESSAGE_MAX_LENGTH},
         )
+    return text
 
 
-def post_message(*, user, room, text):
+def post_message(*, user: User, room: str, text: str) -> Message:
     """Store ``user``'s message in ``room`` and return it; :class:`ValidationError` if refused."""
-    validate_room_name(room)
     validate_message_text(text)
+    validate_room_name(room)
     return Message.objects.create(user=user, room=room, text=text)
 
 
-def post_message_once(*, user, room, text, client_id):
-    """Store ``user``'s message unless the same ``client_id`` of theirs is stored already.
+def post_message_once(
+    *, user: User, room: str, text: object, client_id: str | None
+) -> tuple[Message, bool]:
+    """Store ``user``'s message unless the same ``client_id`` of theirs is stored already;
+    :class:`ValidationError` if refused. ``text`` may be whatever the client sent: it is
+    validated here.
 
     Returns ``(message, created)``: the new message, or the one stored under that client id
     before (a client resending what it saw no acknowledgement for). ``client_id`` None always
     stores. The unique constraint on (user, client_id) decides, so that two processes racing
     with the same resend still store it once.
     """
+    # The text first: that is what its sender can mend (the room comes from the URL).
+    valid_text = validate_message_text(text)
     validate_room_name(room)
-    validate_message_text(text)
     if client_id is None:
-        return Message.objects.create(user=user, room=room, text=text), True
+        return Message.objects.create(user=user, room=room, text=valid_text), True
     validate_client_id(client_id)
     try:
         with transaction.atomic():
             return (
-                Message.objects.create(user=user, room=room, text=text, client_id=client_id),
+                Message.objects.create(user=user, room=room, text=valid_text, client_id=client_id),
                 True,
             )
     except IntegrityError:

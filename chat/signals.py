@@ -1,16 +1,22 @@
 """Signal receivers of the chat app, connected by :meth:`chat.apps.ChatConfig.ready`."""
 
+from __future__ import annotations
+
 import functools
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from chat import broadcasts
 
+if TYPE_CHECKING:
+    from chat.models import Message
+
 logger = logging.getLogger(__name__)
 
 
-def message_deleted(sender, instance, **kwargs):
+def message_deleted(sender: type[Message], instance: Message, **kwargs: Any) -> None:
     """A deleted message (the admin's delete page or its bulk action, or any ORM delete) leaves
     every open page of its room; told once the deletion is committed, so never a message that
     a rollback keeps."""
@@ -19,7 +25,7 @@ def message_deleted(sender, instance, **kwargs):
     )
 
 
-def _announce_deletion(room, message_id):
+def _announce_deletion(room: str, message_id: int) -> None:
     try:
         broadcasts.announce_deletion(room, message_id)
     except Exception as exc:

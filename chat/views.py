@@ -1,9 +1,10 @@
+from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
@@ -22,13 +23,13 @@ class RoomView(LoginRequiredMixin, TemplateView):
     template_name = "chat/room.html"
     http_method_names = ["get", "head", "options"]
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = OpenRoomForm(request.GET if "room" in request.GET else None)
         if form.is_valid():
             return redirect("chat:room", room_name=form.cleaned_data["room"])
         return self.render_to_response(self.get_context_data(form=form, **kwargs))
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["rooms"] = selectors.rooms_with_messages()
         context["room_name_rule"] = room_name_rule()
@@ -38,11 +39,11 @@ class RoomView(LoginRequiredMixin, TemplateView):
         return context
 
 
-def room_name_rule():
+def room_name_rule() -> str:
     return _("A room name is 1 to 64 letters (of any script), digits, hyphens or underscores.")
 
 
-def not_a_room(request, name):
+def not_a_room(request: HttpRequest, name: str) -> NoReturn:
     """``/chat/<name>/`` for a name the ``room`` converter refused: the site's 404 page, whose
     ``exception`` (Django's page_not_found puts the message there) spells out the rule."""
     raise Http404(room_name_rule())

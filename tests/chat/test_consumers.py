@@ -463,6 +463,24 @@ async def test_rate_limit_follows_the_settings(chat_cookies, settings):
     await alice.disconnect()
 
 
+async def test_refused_messages_count_against_the_rate_limit(chat_cookies, settings):
+    settings.CHAT_MESSAGES_PER_WINDOW = 2
+    [cookie] = await chat_cookies("alice")
+    alice = await join("/ws/chat/refused/", cookie)
+
+    for text in ("", "x" * 2001, "fine"):
+        await alice.send_to(text_data=json.dumps({"type": "message", "text": text}))
+
+    errors = []
+    while len(errors) < 3:
+        event = await receive_event(alice)
+        if event["type"] == "error":
+            errors.append(event["code"])
+    assert errors == [ErrorCode.EMPTY_TEXT, ErrorCode.TEXT_TOO_LONG, ErrorCode.RATE_LIMITED]
+    assert await sync_to_async(Message.objects.count)() == 0
+    await alice.disconnect()
+
+
 # ------------------------------------------------------------------------------------------------
 # Chat: the room list, moderation, Unicode rooms
 # ------------------------------------------------------------------------------------------------

@@ -42,6 +42,24 @@ def test_each_validation_code_of_the_services_is_a_protocol_error_code(refuse, c
     assert error_event(error.code, error.detail)["code"] == code
 
 
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        pytest.param(
+            ValidationError("Too loud.", code="text_too_long"), "text_too_long", id="known"
+        ),
+        pytest.param(ValidationError("Refused."), "invalid", id="no code"),
+        pytest.param(ValidationError("Refused.", code="shouting"), "invalid", id="unknown code"),
+    ],
+)
+def test_a_validation_error_is_refused_with_its_code_or_invalid_when_the_protocol_has_none(
+    error, code
+):
+    refusal = ProtocolError.refusing(error)
+
+    assert (refusal.code, refusal.detail) == (ErrorCode(code), error.messages[0])
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("close_live_client")
 async def test_a_message_to_a_room_the_validator_refuses_gets_an_invalid_room_error(

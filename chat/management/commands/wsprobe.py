@@ -1,7 +1,11 @@
+from __future__ import annotations
+
 import sys
 import time
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rfc6455.client import (
     ClosedWithError,
@@ -12,6 +16,7 @@ from rfc6455.client import (
 )
 from rfc6455.frames import (
     CloseCode,
+    Frame,
     Opcode,
     decode_frame,
     describe_close_code,
@@ -43,17 +48,18 @@ class Command(BaseCommand):
         "frame in both directions, annotated and in hex."
     )
 
-    def create_parser(self, prog_name, subcommand, **kwargs):
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         from argparse import RawDescriptionHelpFormatter
 
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.formatter_class = RawDescriptionHelpFormatter
         parser.epilog = EPILOG
-        # Options may follow the messages (wsprobe URL hello --origin ...).
-        parser.parse_args = parser.parse_intermixed_args
+        # Options may follow the messages (wsprobe URL hello --origin ...). Replacing the method
+        # on this one parser is the point, which mypy refuses in general.
+        parser.parse_args = parser.parse_intermixed_args  # type: ignore[method-assign]
         return parser
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("url", help="ws:// or wss:// URL, e.g. ws://127.0.0.1:8000/ws")
         parser.add_argument("messages", nargs="*", metavar="MESSAGE", help="text to send")
         parser.add_argument(
@@ -113,7 +119,7 @@ class Command(BaseCommand):
             help="show at most this many bytes of each frame in hex (default 64)",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         self.options = options
         self.opcode = Opcode.BINARY if options["binary"] else Opcode.TEXT
         origin = None if options["no_origin"] else options["origin"]
@@ -129,13 +135,15 @@ class Command(BaseCommand):
             try:
                 self.exchange(client, self.payloads())
             except ProbeError as exc:
-                if getattr(exc, "data", b""):
+                # Only a malformed frame has ``data``.
+                data = getattr(exc, "data", b"")
+                if data:
                     self.stdout.write("< (malformed)")
-                    for line in hex_lines(exc.data, limit=options["hex_limit"]):
+                    for line in hex_lines(data, limit=options["hex_limit"]):
                         self.stdout.write(f"    {line}")
                 raise CommandError(f"wsprobe: {exc}", returncode=exc.exit_code) from exc
 
-    def payloads(self):
+    def payloads(self) -> Iterator[bytes]:
         for message in self.options["messages"]:
             yield message.encode("utf-8")
         for size in self.options["size"]:
@@ -147,15 +155,17 @@ class Command(BaseCommand):
                 with open(path, "rb") as source:
                     yield source.read()
 
-    def exchange(self, client, payloads):
+    def exchange(self, client: RawWebSocket, payloads: Iterable[bytes]) -> None:
         self.stdout.write(f"* connecting to {client.host}:{client.port}")
         try:
             handshake = client.connect()
         except ProbeError as exc:
             if client.handshake_request:
                 self.show_http(">", client.handshake_request)
-            if getattr(exc, "response", b""):
-                self.show_http("<", exc.response)
+            # Only a refused handshake has a ``response``.
+            response = getattr(exc, "response", b"")
+            if response:
+                self.show_http("<", response)
             raise
         self.show_http(">", handshake.request)
         self.show_http("<", handshake.response)
@@ -172,7 +182,7 @@ class Command(BaseCommand):
         self.show_frame(">", raw)
         self.await_close(client)
 
-    def read_frames(self, client):
+    def read_frames(self, client: RawWebSocket) -> bool:
         """Print frames until none comes for --wait seconds; True once the server closed."""
         while True:
             try:
@@ -189,7 +199,7 @@ class Command(BaseCommand):
                 self.report_close(code, reason)
                 return True
 
-    def await_close(self, client):
+    def await_close(self, client: RawWebSocket) -> None:
         deadline = time.monotonic() + self.options["timeout"]
         while True:
             remaining = deadline - time.monotonic()
@@ -205,7 +215,7 @@ class Command(BaseCommand):
                 self.report_close(code, reason)
                 return
 
-    def report_close(self, code, reason):
+    def report_close(self, code: int | None, reason: str) -> None:
         if code in (None, CloseCode.NORMAL, CloseCode.GOING_AWAY):
             self.stdout.write(f"* closed ({code})")
             return
@@ -218,11 +228,11 @@ class Command(BaseCommand):
 
     # Output
 
-    def show_http(self, direction, data):
+    def show_http(self, direction: str, data: bytes) -> None:
         for line in data.decode("latin-1").rstrip("\r\n").split("\r\n"):
             self.stdout.write(f"{direction} {line}")
 
-    def show_frame(self, direction, raw, frame=None):
+    def show_frame(self, direction: str, raw: bytes, frame: Frame | None = None) -> None:
         frame = frame or decode_frame(raw)
         self.stdout.write(f"{direction} {describe_frame(frame, preview=self.options['preview'])}")
         for line in hex_lines(raw, limit=self.options["hex_limit"]):
