@@ -108,7 +108,7 @@ TEMPLATES = [
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "project.jinja2.environment",
-            "extensions": ["jinja2.ext.i18n"],
+            "extensions": ["jinja2.ext.i18n", "project.fragments.ConstantFragmentExtension"],
             # Like the Django template language: the final newline of a page is kept.
             "keep_trailing_newline": True,
         },
