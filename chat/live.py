@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from core.redis_connections import aclose_async_client
 
@@ -40,7 +41,10 @@ def redis_client() -> Redis:
     if client is None:
         # With Sentinel, a master client: it asks the Sentinels for the master at every new
         # connection, so it follows a failover.
-        client = _clients[loop] = settings.REDIS.async_client()
+        target = settings.REDIS
+        if target is None:
+            raise ImproperlyConfigured("the live chat needs Redis: set REDIS_URL")
+        client = _clients[loop] = target.async_client()
     return client
 
 

@@ -27,19 +27,13 @@ from django.http import HttpRequest
 from django.utils.http import is_same_domain
 
 if TYPE_CHECKING:
-    from asgiref.typing import (
-        ASGI3Application,
-        ASGIReceiveCallable,
-        ASGISendCallable,
-        Scope,
-        WebSocketScope,
-    )
+    from server.asgi_types import Application, Receive, Scope, Send
 
 
 class _HandshakeRequest(HttpRequest):
     """Just enough of a request for Django's own ``get_host()`` and ``scheme`` on a handshake."""
 
-    def __init__(self, scope: WebSocketScope) -> None:
+    def __init__(self, scope: Scope) -> None:
         super().__init__()
         self.scope_scheme = scope.get("scheme", "ws")
         for name, value in scope.get("headers", ()):
@@ -54,7 +48,7 @@ class _HandshakeRequest(HttpRequest):
         return "https" if self.scope_scheme in ("wss", "https") else "http"
 
 
-def site_origin(scope: WebSocketScope) -> str | None:
+def site_origin(scope: Scope) -> str | None:
     """``<scheme>://<host>`` of the site a handshake was sent to, or None when its host is not
     one of ``ALLOWED_HOSTS`` (or absent)."""
     request = _HandshakeRequest(scope)
@@ -65,7 +59,7 @@ def site_origin(scope: WebSocketScope) -> str | None:
     return f"{request.scheme}://{host}"
 
 
-def handshake_origin(scope: WebSocketScope) -> str | None:
+def handshake_origin(scope: Scope) -> str | None:
     """The handshake's Origin header as sent, or None without one."""
     for name, value in scope.get("headers", ()):
         if name == b"origin":
@@ -73,7 +67,7 @@ def handshake_origin(scope: WebSocketScope) -> str | None:
     return None
 
 
-def origin_allowed(scope: WebSocketScope) -> bool:
+def origin_allowed(scope: Scope) -> bool:
     """Whether the handshake's Origin is the site's own origin or a trusted one."""
     origin = handshake_origin(scope)
     if not origin or origin == "null":
@@ -97,12 +91,10 @@ def origin_allowed(scope: WebSocketScope) -> bool:
 class FullOriginValidator:
     """ASGI middleware: WebSocket handshakes from any other origin are refused (HTTP 403)."""
 
-    def __init__(self, application: ASGI3Application) -> None:
+    def __init__(self, application: Application) -> None:
         self.application = application
 
-    async def __call__(
-        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             raise ValueError("FullOriginValidator is for WebSocket connections only")
         if origin_allowed(scope):

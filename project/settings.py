@@ -263,12 +263,15 @@ SESSION_ENGINE = SESSION_BACKENDS[SESSION_BACKEND].engine
 SESSION_CACHE_ALIAS = SESSION_BACKENDS[SESSION_BACKEND].cache_alias or "default"
 MEMCACHED_URL = env.str("MEMCACHED_URL", default="").strip()
 if SESSION_BACKEND == "memcached":
-    CACHES[SESSION_CACHE_ALIAS] = env.build(
+    session_cache = env.build(
         memcached_cache,
         url=MEMCACHED_URL,
         connect_timeout=env.float("MEMCACHED_CONNECT_TIMEOUT", default=1.0),
         timeout=env.float("MEMCACHED_SOCKET_TIMEOUT", default=2.0),
     )
+    # A refused MEMCACHED_URL is reported with the other refusals when the settings end.
+    if session_cache is not None:
+        CACHES[SESSION_CACHE_ALIAS] = session_cache
 elif MEMCACHED_URL:
     env.refuse(
         f"MEMCACHED_URL is used by SESSION_BACKEND=memcached only (SESSION_BACKEND is "

@@ -135,7 +135,7 @@ class PooledASGIHandler(ASGIHandler):
             # On the event loop, not a request thread: a monitor must get the JSON status even
             # when every request thread hangs on a stalled service (which it should report).
             try:
-                response = await healthz_response(ASGIRequest(scope, body_file))
+                response: HttpResponseBase = await healthz_response(ASGIRequest(scope, body_file))
             finally:
                 body_file.close()
             await self.send_response(response, send)
