@@ -12,6 +12,8 @@ imported, so they are read as source (ast) rather than imported; everything else
 """
 
 import ast
+import asyncio
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -1131,19 +1133,6 @@ def _():
 # server/uvicorn.py: uvicorn, websockets
 
 
-@relies_on("uvicorn", "uvicorn.run keywords")
-def _():
-    import uvicorn
-    from uvicorn import config
-
-    keywords = {"loop", "http", "ws", "ws_max_size", "lifespan", "proxy_headers"}
-    keywords |= {"forwarded_allow_ips", "access_log", "server_header", "log_level"}
-    assert keywords <= set(params(uvicorn.run))
-    assert "uvloop" in config.LOOP_FACTORIES
-    assert "httptools" in config.HTTP_PROTOCOLS
-    assert "websockets" in config.WS_PROTOCOLS
-
-
 @relies_on("granian", "granian.server.Server keywords")
 def _():
     from granian.server import Server
@@ -1189,14 +1178,6 @@ def _():
 
     assert Interfaces.WSGI.value == "wsgi"
     assert "blocking_threads" in inspect.signature(Server).parameters
-
-
-@relies_on("websockets", "websockets.legacy")
-def _():
-    # Located, not imported: importing it warns that it is deprecated.
-    legacy = importlib.util.find_spec("websockets.legacy")
-    assert legacy is not None
-    assert (Path(legacy.origin).parent / "server.py").is_file()
 
 
 # server/daphne.py: backpressure (daphne, twisted, autobahn)
@@ -1308,54 +1289,233 @@ def _():
     assert "self.onCloseHandshakeTimeout" in ast.unparse(tree_of(WebSocketProtocol.sendCloseFrame))
 
 
-# server/uvicorn.py: backpressure (uvicorn, websockets)
+# server/uvicorn.py: uvicorn, websockets. Each check serves a small ASGI application with uvicorn
+# in this process, on uvloop and server/uvicorn.py's options, and talks to it with websockets'
+# client.
 
 
-@relies_on("uvicorn", "uvicorn.run(ws=<class>, ws_max_queue)")
-def _():
+def _uvicorn_options(**overrides):
+    from server import uvicorn as ours
+    from server.commands import free_port, launcher_arguments
+
+    args = launcher_arguments("").parse_args(["--port", str(free_port()), "--no-access-log"])
+    return {**ours.run_options(args), "log_level": "warning", **overrides}
+
+
+def _on_uvloop(check):
+    """Run the coroutine function ``check`` on uvloop, as ``uvicorn.run(loop="uvloop")`` does."""
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(asyncio.wait_for(check(), 30))
+
+
+@contextlib.asynccontextmanager
+async def _uvicorn_serving(app, **overrides):
+    """uvicorn serving ``app`` with server/uvicorn.py's options, its WebSocket protocol subclassed
+    to record the instances uvicorn builds: yields ``(ws_url, protocols)``."""
     import uvicorn
 
-    assert "ws_max_queue" in params(uvicorn.run)
-    load = ast.unparse(module_tree("uvicorn.config"))
-    assert "self.ws_protocol_class = self.ws" in load
+    from server import uvicorn as ours
+
+    protocols = []
+
+    class Recorded(ours.WebSocketProtocol):
+        def connection_made(self, transport):
+            protocols.append(self)
+            super().connection_made(transport)
+
+    options = _uvicorn_options(ws=Recorded, **overrides)
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    serving = asyncio.ensure_future(server.serve())
+    while not server.started:
+        assert not serving.done(), "uvicorn did not start"
+        await asyncio.sleep(0.01)
+    try:
+        yield f"ws://{options['host']}:{options['port']}/", protocols
+    finally:
+        server.should_exit = True
+        await serving
 
 
-@relies_on("uvicorn", "websockets_impl.WebSocketProtocol")
+def _echo_app(received=None, errors=None):
+    """An ASGI WebSocket echo; ``received`` (an Event), when given, is awaited before each
+    receive; the exceptions its sends raise go to ``errors``."""
+
+    async def app(scope, receive, send):
+        assert scope["type"] == "websocket"
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        while True:
+            if received is not None:
+                await received.wait()
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            try:
+                await send(
+                    {"type": "websocket.send", **{k: message.get(k) for k in ("text", "bytes")}}
+                )
+            except Exception as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
+                return
+
+    return app
+
+
+async def _closed_with(connection):
+    """The close frame the server sent, once the connection has ended."""
+    from websockets.exceptions import ConnectionClosed
+
+    try:
+        while True:
+            await connection.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd
+
+
+@relies_on("uvicorn", "uvicorn.run keywords")
 def _():
-    impl = class_def(
-        module_tree("uvicorn.protocols.websockets.websockets_impl"), "WebSocketProtocol"
-    )
-    init = method_def(impl, "__init__")
-    assert [arg.arg for arg in init.args.args][:4] == [
-        "self",
-        "config",
-        "server_state",
-        "app_state",
-    ]
-    assert {"loop", "client", "transport"} <= self_attributes(init)
-    assert "max_queue=self.config.ws_max_queue" in ast.unparse(init)
-    assert [base.attr if isinstance(base, ast.Attribute) else base.id for base in impl.bases] == [
-        "WebSocketServerProtocol"
-    ]
+    import uvicorn
+    import uvloop
+    from uvicorn.lifespan.off import LifespanOff
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from server import uvicorn as ours
+
+    config = uvicorn.Config(_echo_app(), **_uvicorn_options())
+    config.load()
+    assert config.ws_protocol_class is ours.WebSocketProtocol
+    assert config.http_protocol_class is HttpToolsProtocol
+    assert config.lifespan_class is LifespanOff
+    assert config.get_loop_factory() is uvloop.new_event_loop
+    assert config.ws_max_size == ours.settings.WEBSOCKET_MAX_MESSAGE_BYTES
+    assert config.server_header is False
+    assert config.access_log is False
 
 
-@relies_on("websockets", "WebSocketCommonProtocol flow control and fail_connection")
+@relies_on("uvicorn", "uvicorn.run(ws=<class>)")
 def _():
-    # Read, not imported (nor located: finding it imports websockets.legacy, which warns).
-    package = Path(importlib.util.find_spec("websockets").origin).parent
-    tree = ast.parse((package / "legacy" / "protocol.py").read_text())
-    common = class_def(tree, "WebSocketCommonProtocol")
-    made = ast.unparse(method_def(common, "connection_made"))
-    assert "transport.set_write_buffer_limits(self.write_limit)" in made
-    assert "self._paused = True" in ast.unparse(method_def(common, "pause_writing"))
-    assert "waiter.set_result(None)" in ast.unparse(method_def(common, "resume_writing"))
-    assert "self.connection_lost_waiter.set_result(None)" in ast.unparse(
-        method_def(common, "connection_lost")
-    )
-    fail = method_def(common, "fail_connection")
-    assert [arg.arg for arg in fail.args.args] == ["self", "code", "reason"]
-    assert "self.write_frame_sync(True, OP_CLOSE, close.serialize())" in ast.unparse(fail)
-    assert "await self.drain()" in ast.unparse(method_def(common, "write_frame"))
+    from websockets.asyncio.client import connect
+
+    async def check():
+        async with _uvicorn_serving(_echo_app()) as (url, protocols), connect(url) as client:
+            await client.send("through the class given")
+            assert await client.recv() == "through the class given"
+            assert len(protocols) == 1
+
+    _on_uvloop(check)
+
+
+@relies_on("uvicorn", "WebSocketsSansIOProtocol flow control")
+def _():
+    from django.test import override_settings
+    from uvicorn.protocols.utils import ClientDisconnected
+    from websockets.asyncio.client import connect
+
+    async def check():
+        received, errors = asyncio.Event(), []
+        async with _uvicorn_serving(_echo_app(received, errors)) as (url, protocols):
+            async with connect(url) as client:
+                (protocol,) = protocols
+                # A message waiting for the application: reading stops until it is taken.
+                await client.send("first")
+                await client.send("second")
+                while protocol.transport.is_reading():
+                    await asyncio.sleep(0.01)
+                received.set()
+                assert await client.recv() == "first"
+                assert await client.recv() == "second"
+                assert protocol.transport.is_reading()
+                # The transport's high-water mark passed: the application's sends wait.
+                protocol.pause_writing()
+                await client.send("held")
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(client.recv(), 0.3)
+                protocol.resume_writing()
+                assert await client.recv() == "held"
+                # Lost while a send waits: it raises ClientDisconnected.
+                protocol.pause_writing()
+                await client.send("never sent")
+                await asyncio.sleep(0.1)
+                protocol.transport.abort()
+            while not errors:
+                await asyncio.sleep(0.01)
+            assert isinstance(errors[0], ClientDisconnected), errors
+
+    with override_settings(WEBSOCKET_SEND_TIMEOUT=60):
+        _on_uvloop(check)
+
+
+@relies_on("uvicorn", "WebSocketsSansIOProtocol.conn/close_sent/close_timer")
+def _():
+    from django.test import override_settings
+    from uvicorn.protocols.utils import ClientDisconnected
+    from websockets.asyncio.client import connect
+
+    from server.uvicorn import CLOSE_POLICY_VIOLATION
+
+    async def check():
+        errors = []
+        async with _uvicorn_serving(_echo_app(errors=errors)) as (url, protocols):
+            async with connect(url) as client:
+                (protocol,) = protocols
+                protocol.pause_writing()
+                await client.send("waits for the timeout")
+                close = await _closed_with(client)
+            assert (close.code, close.reason) == (
+                CLOSE_POLICY_VIOLATION,
+                "the client does not read",
+            )
+            while not errors:
+                await asyncio.sleep(0.01)
+            assert isinstance(errors[0], ClientDisconnected), errors
+            # The connection ended: connection_lost() cancelled the abort.
+            assert protocol.close_timer is None
+
+    with override_settings(WEBSOCKET_SEND_TIMEOUT=0.2):
+        _on_uvloop(check)
+
+
+@relies_on("uvicorn", "WebSocketsSansIOProtocol.handle_cont/handle_parser_exception")
+def _():
+    from websockets.asyncio.client import connect
+    from websockets.asyncio.messages import MAX_FRAGMENTS
+    from websockets.frames import CloseCode
+
+    async def check():
+        async with _uvicorn_serving(_echo_app(), ws_max_size=10_000) as (url, _protocols):
+            async with connect(url) as client:
+                # websockets' client sends one frame per chunk, then an empty final frame.
+                await client.send(["x"] * (MAX_FRAGMENTS - 1))
+                assert await client.recv() == "x" * (MAX_FRAGMENTS - 1)
+                await client.send(["x"] * MAX_FRAGMENTS)
+                close = await _closed_with(client)
+            assert (close.code, close.reason) == (CloseCode.MESSAGE_TOO_BIG, "too many fragments")
+            # The size limit is websockets' own, with the same close code.
+            async with connect(url) as client:
+                await client.send(["y" * 6000, "y" * 4001])
+                close = await _closed_with(client)
+            assert close.code == CloseCode.MESSAGE_TOO_BIG
+
+    _on_uvloop(check)
+
+
+@relies_on("websockets", "websockets.asyncio.messages.MAX_FRAGMENTS")
+def _():
+    import os
+    import subprocess
+    import sys
+
+    code = "from websockets.asyncio.messages import MAX_FRAGMENTS; print(MAX_FRAGMENTS)"
+    for env, expected in (({}, "4096"), ({"WEBSOCKETS_MAX_FRAGMENTS": "7"}, "7")):
+        environ = {k: v for k, v in os.environ.items() if k != "WEBSOCKETS_MAX_FRAGMENTS"}
+        result = subprocess.run(
+            [sys.executable, "-c", code], env={**environ, **env}, capture_output=True, text=True
+        )
+        assert result.stdout.strip() == expected, result.stderr
 
 
 @pytest.mark.parametrize("relied_on", NAMES, ids=str)
