@@ -16,26 +16,29 @@ WebSockets run on uvicorn's sans-I/O protocol over websockets (``ws="websockets-
   is closed with 1008.
 * websockets' limit on the frames of one message (``WEBSOCKETS_MAX_FRAGMENTS``), which its own
   servers apply and the sans-I/O protocol leaves to its user: more are closed with 1009.
+* Text validated frame by frame: invalid UTF-8 is closed with 1007 at the frame that holds it,
+  without the error uvicorn logs for it.
+* A close frame inside a fragmented message is answered with a close frame of the same code, not
+  failed with 1002 (websockets' sans-I/O protocol takes it for a protocol error).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
 import os
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.asyncio.messages import MAX_FRAGMENTS
-from websockets.frames import CloseCode
+from websockets.frames import Close, CloseCode, Frame, Opcode
 
 from server.commands import APPLICATION, launcher_arguments
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from websockets.frames import Frame
 
 CLOSE_POLICY_VIOLATION = 1008
 # After the 1008 close frame, how long a client that does not read has before the TCP connection
@@ -49,6 +52,10 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
 
     send_clock: asyncio.TimerHandle | None = None
     timed_out = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.utf8 = codecs.getincrementaldecoder("utf-8")()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -75,14 +82,59 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         self._stop_clock()
         super().connection_lost(exc)
 
-    def handle_cont(self, event: Frame) -> None:
-        if len(self.frames) < MAX_FRAGMENTS:
-            super().handle_cont(event)
-            return
-        # What websockets' asyncio server does; the frames read with this one are discarded
-        # (the close frame is sent: send_receive_event_to_app drops what completes).
+    def data_received(self, data: bytes) -> None:
+        # uvicorn's, but for a close frame inside a fragmented message (RFC 6455 allows control
+        # frames there): websockets takes it for a protocol error and fails with 1002, where the
+        # peer only closed. That close is answered as any other.
+        self.conn.receive_data(data)
+        if self.conn.parser_exc is None:
+            self.handle_events()
+        elif self.conn.close_rcvd is not None and self.conn.close_rcvd_then_sent:
+            self._answer_close(self.conn.close_rcvd)
+        else:
+            self.handle_parser_exception()
+
+    def _answer_close(self, close: Close) -> None:
+        self.conn.data_to_send()  # websockets' 1002 close frame, dropped
+        # An empty close frame (1005) is answered with an empty one, as websockets does.
+        payload = b"" if close.code == CloseCode.NO_STATUS_RCVD else close.serialize()
+        self.transport.write(Frame(Opcode.CLOSE, payload).serialize(mask=False))
         self.frames = []
-        self.conn.fail(CloseCode.MESSAGE_TOO_BIG, "too many fragments")
+        self.queue.put_nowait(
+            {"type": "websocket.disconnect", "code": close.code, "reason": close.reason}
+        )
+        self.close_sent = True
+        self.transport.close()
+
+    def handle_text(self, event: Frame) -> None:
+        self.utf8.reset()
+        if self._valid_text(event):
+            super().handle_text(event)
+
+    def handle_cont(self, event: Frame) -> None:
+        if len(self.frames) >= MAX_FRAGMENTS:
+            # What websockets' asyncio server does; the frames read with this one are dropped
+            # (send_receive_event_to_app discards what completes once the close is sent).
+            self._fail(CloseCode.MESSAGE_TOO_BIG, "too many fragments")
+        elif self.curr_msg_data_type == "bytes" or self._valid_text(event):
+            super().handle_cont(event)
+
+    def _valid_text(self, frame: Frame) -> bool:
+        # uvicorn decodes a text message once it is whole, and logs invalid UTF-8 as an error
+        # with a traceback: every client could write those. Validated frame by frame instead,
+        # invalid UTF-8 fails the connection with 1007 at the frame that holds it (as on daphne).
+        if self.close_sent:
+            return True  # the message will be dropped
+        try:
+            self.utf8.decode(frame.data, final=frame.fin)
+        except UnicodeDecodeError as exc:
+            self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+            return False
+        return True
+
+    def _fail(self, code: int, reason: str) -> None:
+        self.frames = []
+        self.conn.fail(code, reason)
         self.handle_parser_exception()
 
     def _stop_clock(self) -> None:

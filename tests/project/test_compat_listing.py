@@ -71,6 +71,11 @@ KNOWN_INTERNALS = {
     "server/reactor.py": ["addReader", "addWriter", "removeWriter", "getWriters", "removeAll"],
     "server/uvicorn.py": [
         "WebSocketsSansIOProtocol",
+        "data_received",
+        "parser_exc",
+        "close_rcvd",
+        "close_rcvd_then_sent",
+        "handle_text",
         "handle_cont",
         "handle_parser_exception",
         "close_timer",

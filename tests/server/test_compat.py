@@ -2395,6 +2395,125 @@ def _():
     _on_uvloop(check)
 
 
+@relies_on("uvicorn", "WebSocketsSansIOProtocol.handle_text/curr_msg_data_type")
+def _():
+    import logging
+
+    from rfc6455.client import RawWebSocket
+    from rfc6455.frames import CloseCode, Opcode, encode_frame, parse_close_payload
+
+    def first_answer(url, frames):
+        client = RawWebSocket(url, timeout=10)
+        client.connect()
+        try:
+            for payload, opcode, fin in frames:
+                client._send_all(encode_frame(payload, opcode, mask=True, fin=fin))
+            return client.receive(timeout=10)[0]
+        finally:
+            client.close()
+
+    async def check():
+        async with _uvicorn_serving(_echo_app()) as (url, _protocols):
+            text = "é€".encode()
+            cut = [(text[:1], Opcode.TEXT, False), (text[1:], Opcode.CONTINUATION, True)]
+            echoed = await asyncio.to_thread(first_answer, url, cut)
+            assert (echoed.opcode, echoed.payload) == (Opcode.TEXT, text)
+            binary = [(b"\xff", Opcode.BINARY, False), (b"\xfe", Opcode.CONTINUATION, True)]
+            echoed = await asyncio.to_thread(first_answer, url, binary)
+            assert (echoed.opcode, echoed.payload) == (Opcode.BINARY, b"\xff\xfe")
+            # Invalid UTF-8 in a message not yet whole: refused at once (ours, frame by frame).
+            invalid = [(b"fine so far \xff", Opcode.TEXT, False)]
+            closed = await asyncio.to_thread(first_answer, url, invalid)
+            assert closed.opcode == Opcode.CLOSE
+            assert parse_close_payload(closed.payload)[0] == CloseCode.INVALID_PAYLOAD
+
+    errors = []
+
+    class Kept(logging.Handler):
+        def emit(self, record):
+            errors.append(record.getMessage())
+
+    logger, handler = logging.getLogger("uvicorn.error"), Kept(logging.ERROR)
+    logger.addHandler(handler)
+    try:
+        _on_uvloop(check)
+    finally:
+        logger.removeHandler(handler)
+    assert not errors, errors
+
+
+copied(
+    "uvicorn",
+    "WebSocketsSansIOProtocol.data_received",
+    ["uvicorn.protocols.websockets.websockets_sansio_impl:WebSocketsSansIOProtocol.data_received"],
+    "e963ce0226d5a875",
+    "WebSocketProtocol.data_received (server/uvicorn.py)",
+)
+
+
+@relies_on("uvicorn", "WebSocketsSansIOProtocol.data_received")
+def _():
+    import struct
+
+    from rfc6455.client import RawWebSocket
+    from rfc6455.frames import Opcode, encode_frame, parse_close_payload
+
+    def closed_inside_a_message(url):
+        client = RawWebSocket(url, timeout=10)
+        client.connect()
+        try:
+            for payload, opcode, fin in (
+                (b"fragment1", Opcode.TEXT, False),
+                (struct.pack("!H", 1000), Opcode.CLOSE, True),
+                (b"fragment2", Opcode.CONTINUATION, True),
+            ):
+                client._send_all(encode_frame(payload, opcode, mask=True, fin=fin))
+            frame = client.receive(timeout=10)[0]
+            client.sock.settimeout(10)
+            return frame, client.sock.recv(1)
+        finally:
+            client.close()
+
+    async def check():
+        async with _uvicorn_serving(_echo_app()) as (url, _protocols):
+            return await asyncio.to_thread(closed_inside_a_message, url)
+
+    frame, after = _on_uvloop(check)
+    assert frame.opcode == Opcode.CLOSE and parse_close_payload(frame.payload)[0] == 1000
+    assert after == b""  # then the end of the stream
+
+
+@relies_on("websockets", "ServerProtocol.parser_exc/close_rcvd/close_rcvd_then_sent")
+def _():
+    import struct
+
+    from websockets.exceptions import ProtocolError
+    from websockets.http11 import Request
+    from websockets.server import ServerProtocol
+
+    from rfc6455.frames import Opcode, encode_frame, new_key
+    from rfc6455.handshake import client_request
+
+    server = ServerProtocol()
+    server.receive_data(client_request("/", "example.com", new_key()))
+    (request,) = server.events_received()
+    assert isinstance(request, Request)
+    server.send_response(server.accept(request))
+    server.data_to_send()
+    server.receive_data(encode_frame(b"fragment1", Opcode.TEXT, mask=True, fin=False))
+    server.receive_data(encode_frame(struct.pack("!H", 1000), Opcode.CLOSE, mask=True))
+    # Taken for a protocol error: failed with 1002, though the peer's close was read.
+    assert isinstance(server.parser_exc, ProtocolError)
+    assert server.close_rcvd.code == 1000 and server.close_rcvd_then_sent is True
+    assert server.close_sent.code == 1002
+    # Any other protocol error happens without a close received.
+    other = ServerProtocol()
+    other.receive_data(client_request("/", "example.com", new_key()))
+    other.send_response(other.accept(other.events_received()[0]))
+    other.receive_data(encode_frame(b"x", Opcode.CONTINUATION, mask=True))
+    assert isinstance(other.parser_exc, ProtocolError) and other.close_rcvd is None
+
+
 @relies_on("websockets", "websockets.asyncio.messages.MAX_FRAGMENTS")
 def _():
     import os

@@ -50,7 +50,8 @@ def rows(text=None):
     found = []
     for heading, lines in sections(text):
         for number, line in lines:
-            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            # Cells split on the pipes Markdown does not escape (``\|`` is a pipe in a cell).
+            cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
             if len(cells) != 5:
                 raise ValueError(f"server/COMPAT.md:{number}: {len(cells)} cells, not 5: {line}")
             name, library, why, assumes, guards = cells
