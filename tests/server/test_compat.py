@@ -695,6 +695,14 @@ class DaphneProbe:
     def latest_protocol(self):
         return self.server_side(lambda: self.protocols[-1])
 
+    @contextlib.contextmanager
+    def echoed(self, message="x", **kwargs):
+        """Open a connection that has had ``message`` echoed: its protocol here."""
+        with self.connect(**kwargs) as client:
+            client.send(message)
+            assert client.recv(timeout=10) == message
+            yield self.latest_protocol()
+
     def run(self, checks):
         """Run ``checks`` (``{key: Name}``) against the server; ``{key: None or the failure}``."""
         from twisted.internet import reactor
@@ -746,16 +754,12 @@ def run_daphne_checks():
 @functools.cache
 def daphne_outcomes():
     """The daphne child's outcomes (embedded defaults: no database or Redis URL)."""
+    from conformance.launchers import server_env
+
     with tempfile.TemporaryDirectory() as workdir:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in ("DATABASE_URL", "REDIS_URL", "ASGI_THREADS")
-        }
-        env.update(
+        # A server under test's environment (as the conformance run's), with a thread count.
+        env = server_env(
             DJANGO_SETTINGS_MODULE="project.settings",
-            DEBUG="1",
-            ACCESS_LOG="0",
             ASGI_THREADS="2",
             SQLITE_PATH=str(Path(workdir) / "db.sqlite3"),
         )
@@ -774,9 +778,9 @@ def daphne_outcomes():
     return json.loads(lines[-1])
 
 
-def _cli_capture(argv):
-    """What daphne's command line (ours, server.daphne.CommandLineInterface) passes to its
-    server class for ``argv``: the server's keyword arguments, without running it."""
+def _capturing_server_class():
+    """A subclass of our Server that keeps its keyword arguments and does not run:
+    ``(the class, the dict it fills)``."""
     from server import daphne as ours
 
     captured = {}
@@ -789,8 +793,16 @@ def _cli_capture(argv):
         def run(self):
             captured["ran"] = True
 
+    return Captured, captured
+
+
+def _cli_capture(argv):
+    """What daphne's command line (ours, server.daphne.CommandLineInterface) passes to its
+    server class for ``argv``: the server's keyword arguments, without running it."""
+    from server import daphne as ours
+
     cli = ours.CommandLineInterface()
-    cli.server_class = Captured
+    cli.server_class, captured = _capturing_server_class()
     cli.run([*argv, "tests.server.test_compat:probe_application"])
     return captured
 
@@ -824,11 +836,9 @@ def _(probe):
         False,
     )
     assert factory.maxMessagePayloadSize == PROBE_MAX_BYTES
-    with probe.connect() as client:
-        client.send("x")
-        client.recv(timeout=10)
+    with probe.echoed("x") as protocol:
         # The HTTP protocol reads server.ws_factory back at the upgrade (replaced once running).
-        assert isinstance(probe.latest_protocol(), probe.recorded_class)
+        assert isinstance(protocol, probe.recorded_class)
 
 
 @relies_on("daphne", "Server.__init__(action_logger)", in_daphne=True)
@@ -972,10 +982,7 @@ def _(probe):
     import txaio
 
     assert txaio.get_global_log_level() not in ("debug", "trace")
-    with probe.connect() as client:
-        client.send("read")
-        assert client.recv(timeout=10) == "read"
-        protocol = probe.latest_protocol()
+    with probe.echoed("read") as protocol:
         # Debug logging off: our dataReceived went straight to autobahn's _dataReceived.
         assert probe.server_side(lambda: protocol.data_received_calls) > 0
 
@@ -1025,10 +1032,7 @@ def _(probe):
 def _(probe):
     from autobahn.websocket.protocol import TrafficStats
 
-    with probe.connect() as client:
-        client.send("counted")
-        client.recv(timeout=10)
-        protocol = probe.latest_protocol()
+    with probe.echoed("counted") as protocol:
         stats = probe.server_side(lambda: protocol.trafficStats)
         assert isinstance(stats, TrafficStats)
         assert probe.server_side(lambda: stats.outgoingOctetsWireLevel) > 0
@@ -1048,10 +1052,7 @@ def _():
 
 @relies_on("autobahn", "WebSocketProtocol.logOctets", in_daphne=True)
 def _(probe):
-    with probe.connect() as client:
-        client.send("x")
-        client.recv(timeout=10)
-        protocol = probe.latest_protocol()
+    with probe.echoed("x") as protocol:
         # An option copied from the factory to each protocol, off unless set there.
         assert probe.server_side(lambda: protocol.logOctets) is False
         assert probe.server_side(lambda: protocol.factory.logOctets) is False
@@ -1064,10 +1065,7 @@ def _(probe):
     names = ["CLOSED", "CONNECTING", "CLOSING", "OPEN", "PROXY_CONNECTING"]
     states = [getattr(WebSocketProtocol, f"STATE_{name}") for name in names]
     assert len(set(states)) == len(names)
-    with probe.connect() as client:
-        client.send("x")
-        client.recv(timeout=10)
-        protocol = probe.latest_protocol()
+    with probe.echoed("x") as protocol:
         assert probe.server_side(lambda: protocol.state) == WebSocketProtocol.STATE_OPEN
     deadline = time.monotonic() + 10
     while probe.server_side(lambda: protocol.state) != WebSocketProtocol.STATE_CLOSED:
@@ -1122,9 +1120,8 @@ def _():
 
 @relies_on("daphne", "Server.create_application(protocol, scope)", in_daphne=True)
 def _(probe):
-    with probe.connect() as client:
-        client.send("x")
-        client.recv(timeout=10)
+    with probe.echoed("x"):
+        pass
     given, seen = probe.scopes_given[-1], probe.app_scopes[-1]
     # daphne still leaves the optional "scheme" out of a WebSocket scope: ours adds it.
     assert given["type"] == "websocket" and "scheme" not in given
@@ -1160,17 +1157,11 @@ def _(probe):
 @relies_on("daphne", "WebSocketProtocol.client_scheme", in_daphne=True)
 def _(probe):
     behind_tls = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
-    with probe.connect(additional_headers=behind_tls) as client:
-        client.send("x")
-        client.recv(timeout=10)
-        protocol = probe.latest_protocol()
+    with probe.echoed("x", additional_headers=behind_tls) as protocol:
         assert probe.server_side(lambda: protocol.client_scheme) == "https"
     assert probe.app_scopes[-1]["scheme"] == "wss"
     assert probe.app_scopes[-1]["client"][0] == "203.0.113.9"
-    with probe.connect() as client:
-        client.send("x")
-        client.recv(timeout=10)
-        protocol = probe.latest_protocol()
+    with probe.echoed("x") as protocol:
         assert probe.server_side(lambda: getattr(protocol, "client_scheme", None)) is None
     assert probe.app_scopes[-1]["scheme"] == "ws"
 
@@ -1181,19 +1172,15 @@ def _(probe):
 
     assert inspect.iscoroutinefunction(Server.handle_reply)
     before = probe.replies
-    with probe.connect() as client:
-        client.send("x")
-        assert client.recv(timeout=10) == "x"
+    with probe.echoed("x"):
+        pass
     # The application's accept and send went through Server.handle_reply (ours awaits it).
     assert probe.replies - before >= 2
 
 
 @relies_on("daphne", "HTTPChannel, the upgraded transport's producer", in_daphne=True)
 def _(probe):
-    with probe.connect() as client:
-        client.send("x")
-        client.recv(timeout=10)
-        protocol = probe.latest_protocol()
+    with probe.echoed("x") as protocol:
 
         def producer():
             transport = protocol.transport
@@ -1229,20 +1216,9 @@ def _(probe):
     from django.core.management import call_command
 
     from core.management.commands.runserver import Command
-    from server import daphne as ours
-
-    captured = {}
-
-    class Captured(ours.Server):
-        def __init__(self, **kwargs):
-            captured.update(kwargs)
-            super().__init__(**kwargs)
-
-        def run(self):
-            captured["ran"] = True
 
     command = Command()
-    command.server_cls = Captured
+    command.server_cls, captured = _capturing_server_class()
     command.check = lambda **kwargs: None
     command.check_migrations = lambda: None
     command.get_application = lambda options: probe.application
