@@ -47,8 +47,8 @@ CLOSE_GRACE_SECONDS = 1.0
 
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O WebSocket protocol with a bounded write buffer, a send timeout and
-    websockets' fragment limit."""
+    """uvicorn's sans-I/O WebSocket protocol with the additions the module's docstring lists:
+    backpressure, the fragment limit, text validated per frame, closes inside a message."""
 
     send_clock: asyncio.TimerHandle | None = None
     timed_out = False
