@@ -5,22 +5,7 @@ per-message costs.
 unchanged; ``make run`` and the test suite start the server this way, and ``manage.py runserver``
 (core/management/commands/runserver.py) runs the same :class:`Server`.
 
-The faults, in ``daphne.ws_protocol``, that the ASGI application cannot work around:
-
-* An empty message is never sent: ``handle_reply`` tests ``message.get("text")`` and
-  ``message.get("bytes")`` for truth, so the echo of ``""`` or ``b""`` silently vanishes.
-* A message over the size limit makes autobahn fail the connection "by drop", its server default:
-  the TCP connection just disappears and the client sees 1006 (abnormal closure), not a close frame
-  with 1009 (message too big) as RFC 6455 section 7.4.1 provides for.
-* A send on a connection autobahn has already failed (a protocol error, an oversize message)
-  raises autobahn's ``Disconnected`` into the application, which dies with a traceback instead
-  of running its disconnect handler. With the fix above the window is the closing handshake (up
-  to a second) rather than an instant, so such sends are dropped: they cannot be delivered.
-* An invalid close frame from the client (a close code no frame may carry, a reason that is not
-  UTF-8) is answered with a TCP reset: autobahn writes its 1002 or 1007 close frame, then takes
-  the invalid frame for the reply to it and aborts the connection, discarding the frame. Here the
-  connection ends normally once the close frame is sent (the Autobahn|Testsuite's cases 7.9.x
-  and 7.13.x show it; see "Conformance" in docs/websockets.md).
+The four faults are described once, in docs/websockets.md ("The server: python -m server.daphne").
 
 The costs (docs/performance.md measures them): Twisted's reactor is replaced by
 :class:`server.reactor.EagerWriteReactor` (writes leave without a trip through epoll);
@@ -322,13 +307,9 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
         elif self.state in (self.STATE_CONNECTING, self.STATE_PROXY_CONNECTING):
             self.trafficStats.preopenOutgoingOctetsWireLevel += len(data)
 
-    # A close frame that is itself invalid (a close code no frame may carry, such as 999 or 5000,
-    # or a reason that is not UTF-8) makes autobahn fail the connection: it sends its close
-    # frame (1002 or 1007) and enters the closing state. Still in the same onCloseFrame() call it
-    # then takes the invalid frame for the reply to its own close and aborts the TCP connection,
-    # which discards the close frame it has just written: the peer sees a reset, never the code.
-    # The peer's close has arrived, ours is written: the closing handshake is complete, and the
-    # connection is closed once ours has been sent, as after any other close.
+    # Fault 4 of docs/websockets.md: autobahn aborts the connection in the onCloseFrame() call
+    # that failed it for an invalid close frame. Both close frames are out by then: the closing
+    # handshake is complete, so the connection is closed once ours has been sent.
 
     _receiving_close = False
 
@@ -349,10 +330,8 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
             self.STATE_CLOSING,
             self.STATE_CLOSED,
         ):
-            # autobahn can fail a connection (a protocol error, an oversize message) while the
-            # application is still sending, e.g. from connect(); daphne would let autobahn raise
-            # Disconnected into the application. The message cannot be delivered anyway, and
-            # the application gets websocket.disconnect once the connection has closed.
+            # Fault 3 of docs/websockets.md: the message cannot be delivered, and the application
+            # gets websocket.disconnect once the connection has closed.
             return
         if message.get("type") == "websocket.send" and self.state == self.STATE_OPEN:
             text, data = message.get("text"), message.get("bytes")
