@@ -35,7 +35,8 @@ from server.asgi_types import Application, Message, Receive, Scope, Send
 from server.commands import launcher_arguments
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
+    from wsgiref.types import WSGIApplication
+
     from django.conf import LazySettings
 
 APPLICATION = "project.asgi:application"

@@ -297,12 +297,12 @@ for module, qualname in wanted:
         errors.append(f"{module}: {type(exc).__name__}: {exc}")
         continue
     parts = qualname.split(".")
-    for depth, part in enumerate(parts):
-        if not hasattr(obj, part) and depth:
-            break  # consumed by its outer class (a model's Meta): nothing above it to know
+    for part in parts:
+        # Absent at run time: a class under ``if TYPE_CHECKING:`` (a TypedDict for mypy), or a
+        # model's Meta consumed by its outer class; neither reaches into a library as it runs.
+        if not hasattr(obj, part):
+            break
         obj = getattr(obj, part)
-    else:
-        pass
     if not isinstance(obj, type) or obj.__qualname__ != qualname:
         continue
     found[f"{module}:{qualname}"] = {
