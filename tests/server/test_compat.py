@@ -156,6 +156,9 @@ class Name:
     check: Callable
     # Run in the daphne child process (see the module's docstring), given the DaphneProbe.
     in_daphne: bool = False
+    # Channels' dispatch closes old database connections (aclose_old_connections), which
+    # pytest-django refuses outside a test that may use the database.
+    uses_db: bool = False
 
     def __str__(self):
         return self.name
@@ -164,9 +167,9 @@ class Name:
 NAMES = []
 
 
-def relies_on(library, name, *, in_daphne=False):
+def relies_on(library, name, *, in_daphne=False, uses_db=False):
     def register(check):
-        NAMES.append(Name(library, name, check, in_daphne))
+        NAMES.append(Name(library, name, check, in_daphne, uses_db))
         return check
 
     return register
@@ -2533,7 +2536,7 @@ def _in_memory_channel_layer():
         yield
 
 
-@relies_on("channels", "AsyncConsumer.channel_receive/base_send/channel_layer_alias")
+@relies_on("channels", "AsyncConsumer.channel_receive/base_send/channel_layer_alias", uses_db=True)
 def _():
     from channels.consumer import AsyncConsumer
     from channels.exceptions import StopConsumer
@@ -2592,7 +2595,7 @@ def _():
             get_handler_name(malformed)
 
 
-@relies_on("channels", "StopConsumer")
+@relies_on("channels", "StopConsumer", uses_db=True)
 def _():
     from channels.exceptions import StopConsumer
     from channels.generic.websocket import AsyncWebsocketConsumer
@@ -2754,7 +2757,13 @@ def _():
     assert parts._replace(netloc="other:26379").geturl() == "redis://other:26379/2"
 
 
-@pytest.mark.parametrize("index", range(len(NAMES)), ids=[str(n) for n in NAMES])
+@pytest.mark.parametrize(
+    "index",
+    [
+        pytest.param(index, marks=[pytest.mark.django_db] if name.uses_db else [], id=str(name))
+        for index, name in enumerate(NAMES)
+    ],
+)
 def test_relied_on_name_is_still_there(index):
     relied_on = NAMES[index]
     try:
