@@ -37,7 +37,6 @@ import sys
 import tempfile
 import textwrap
 import threading
-import time
 import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from tests.support import compat_doc
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPAT = ROOT / "server" / "COMPAT.md"
@@ -156,8 +156,8 @@ class Name:
     check: Callable
     # Run in the daphne child process (see the module's docstring), given the DaphneProbe.
     in_daphne: bool = False
-    # Channels' dispatch closes old database connections (aclose_old_connections), which
-    # pytest-django refuses outside a test that may use the database.
+    # The check closes old database connections (Channels' dispatch, Django's request_finished),
+    # which pytest-django refuses outside a test that may use the database.
     uses_db: bool = False
 
     def __str__(self):
@@ -564,12 +564,15 @@ def _(probe):
     assert os.environ["ASGI_THREADS"] == "2"
     running, most = [0], [0]
     lock = threading.Lock()
+    # Two jobs must be in the pool at once to pass (a pool of one breaks it on the timeout);
+    # a third thread would be counted while it waits.
+    together = threading.Barrier(2)
 
     def blocking():
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
-        time.sleep(0.1)
+        together.wait(timeout=10)
         with lock:
             running[0] -= 1
 
@@ -1070,10 +1073,10 @@ def _(probe):
     assert len(set(states)) == len(names)
     with probe.echoed("x") as protocol:
         assert probe.server_side(lambda: protocol.state) == WebSocketProtocol.STATE_OPEN
-    deadline = time.monotonic() + 10
-    while probe.server_side(lambda: protocol.state) != WebSocketProtocol.STATE_CLOSED:
-        assert time.monotonic() < deadline, "never STATE_CLOSED"
-        time.sleep(0.02)
+    wait_until(
+        lambda: probe.server_side(lambda: protocol.state) == WebSocketProtocol.STATE_CLOSED,
+        message="STATE_CLOSED",
+    )
 
 
 @relies_on("autobahn", "WebSocketServerFactory.setProtocolOptions(failByDrop)", in_daphne=True)
@@ -1206,10 +1209,7 @@ def _(probe):
         _frames_until_close(client)
         protocol = probe.latest_protocol()
         # We never answer the close: autobahn drops the connection, aborting it.
-        deadline = time.monotonic() + 5
-        while not probe.server_side(lambda: list(protocol.drops)):
-            assert time.monotonic() < deadline, "never dropped"
-            time.sleep(0.05)
+        wait_until(lambda: probe.server_side(lambda: list(protocol.drops)), message="a drop")
         assert probe.server_side(lambda: protocol.drops[0]) is True
 
 
@@ -1365,7 +1365,7 @@ def _():
         assert get_script_prefix({"root_path": "/mounted"}) == "/forced"
 
 
-@relies_on("django", "HttpResponseBase._handler_class")
+@relies_on("django", "HttpResponseBase._handler_class", uses_db=True)
 def _():
     from django.core.signals import request_finished
     from django.http import HttpResponse
@@ -1830,7 +1830,7 @@ copied(
 )
 
 
-@relies_on("django", "BaseMemcachedCache.close")
+@relies_on("django", "BaseMemcachedCache.close", uses_db=True)
 def _():
     from django.core import signals
     from django.core.cache import caches
